@@ -1,0 +1,85 @@
+# farmwatch — build, run and test. `make run` scans this machine; `make test`
+# runs everything (unit, fixture and end-to-end tests with real software).
+SHELL := /bin/bash
+GO ?= go
+MODULE := github.com/farmwatch/farmwatch
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
+BUILDFLAGS := -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
+export CGO_ENABLED ?= 0
+
+# Tests read the shared research data and public captures from ../shared.
+SHARED ?= $(abspath ../shared)
+ifneq ($(wildcard $(SHARED)/README.md),)
+export FARMWATCH_SHARED := $(SHARED)
+endif
+
+BINARIES := farmwatch-agent
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+DEB_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages.txt | xargs)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 10s
+
+.PHONY: all build run test test-unit deps bench fuzz lint cross clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build $(BUILDFLAGS) -o bin/farmwatch-agent ./cmd/agent
+
+run: build
+	./bin/farmwatch-agent scan
+
+# deps installs the Debian packages the end-to-end tests drive (root only).
+deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done | xargs); \
+		if [ -n "$$missing" ]; then \
+			echo "make deps: installing Debian packages for end-to-end tests: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else echo "make deps: Debian packages already installed: $(DEB_PACKAGES)"; fi; \
+	else echo "make deps: not root; end-to-end tests need: $(DEB_PACKAGES)"; fi
+
+# test runs every test. FARMWATCH_E2E=1 makes missing real software a test
+# failure instead of a skip.
+test: deps build
+	@[ -n "$$FARMWATCH_SHARED" ] || echo "make test: ../shared not found; tests that need the shared data will say so and skip"
+	CGO_ENABLED=1 FARMWATCH_E2E=1 FARMWATCH_AGENT_BIN=$(CURDIR)/bin/farmwatch-agent $(GO) test -race -count=1 -timeout 30m ./...
+
+# test-unit skips the end-to-end suite's software requirements (no root needed).
+test-unit:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+# fuzz runs every fuzz target for FUZZTIME.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+			echo "fuzz $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+cross:
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		for b in $(BINARIES); do \
+			echo "build $$os/$$arch $$b"; \
+			GOOS=$$os GOARCH=$$arch $(GO) build $(BUILDFLAGS) -o dist/$$os-$$arch/$$b$$ext ./cmd/$${b#farmwatch-}; \
+		done; \
+	done
+
+clean:
+	rm -rf bin dist

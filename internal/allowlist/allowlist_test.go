@@ -1,0 +1,75 @@
+package allowlist
+
+import (
+	"testing"
+	"time"
+)
+
+func day(s string) Date {
+	t, _ := time.Parse("2006-01-02", s)
+	return Date{t}
+}
+
+func TestMatch(t *testing.T) {
+	tv := Entry{Tool: "teamviewer", Signer: "TeamViewer Germany GmbH", Path: `C:\Program Files\TeamViewer\*`, Hosts: []string{"LAPTOP-*"}, Owner: "it", Reason: "helpdesk", Expires: day("2027-01-31")}
+	subj := Subject{Tool: "teamviewer", Signer: "teamviewer germany gmbh", Path: `C:\Program Files\TeamViewer\TeamViewer.exe`, Host: "laptop-042"}
+	now := day("2026-11-22").Time
+	cases := []struct {
+		name string
+		mut  func(*Subject)
+		want bool
+	}{
+		{"all scopes match", func(*Subject) {}, true},
+		{"other tool", func(s *Subject) { s.Tool = "anydesk" }, false},
+		{"other signer", func(s *Subject) { s.Signer = "Evil Ltd" }, false},
+		{"other path", func(s *Subject) { s.Path = `C:\Users\bob\Downloads\TeamViewer.exe` }, false},
+		{"subdirectory is not covered by *", func(s *Subject) { s.Path = `C:\Program Files\TeamViewer\x\TeamViewer.exe` }, false},
+		{"other host", func(s *Subject) { s.Host = "desktop-1" }, false},
+		{"no path known", func(s *Subject) { s.Path = "" }, false},
+	}
+	for _, c := range cases {
+		s := subj
+		c.mut(&s)
+		live, _ := List{tv}.Match(s, now)
+		if (live != nil) != c.want {
+			t.Errorf("%s: matched=%v, want %v", c.name, live != nil, c.want)
+		}
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	e := Entry{Tool: "anydesk", Hosts: []string{"*"}, Owner: "o", Reason: "r", Expires: day("2026-06-30")}
+	if e.Expired(day("2026-06-30").Add(23 * time.Hour)) {
+		t.Fatal("entry expired during its last day")
+	}
+	if !e.Expired(day("2026-07-01").Time) {
+		t.Fatal("entry still valid the day after expiry")
+	}
+	live, expired := List{e}.Match(Subject{Tool: "anydesk", Host: "h"}, day("2026-11-22").Time)
+	if live != nil || expired == nil {
+		t.Fatalf("expired entry: live=%v expired=%v", live, expired)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := Entry{Tool: "x", Signer: "s", Owner: "o", Reason: "r", Expires: day("2030-01-01")}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range []Entry{
+		{Signer: "s", Owner: "o", Reason: "r", Expires: day("2030-01-01")},
+		{Tool: "x", Signer: "s", Reason: "r", Expires: day("2030-01-01")},
+		{Tool: "x", Signer: "s", Owner: "o", Expires: day("2030-01-01")},
+		{Tool: "x", Signer: "s", Owner: "o", Reason: "r"},
+		{Tool: "x", Owner: "o", Reason: "r", Expires: day("2030-01-01")},
+		{Tool: "x", Path: "[", Owner: "o", Reason: "r", Expires: day("2030-01-01")},
+	} {
+		if e.Validate() == nil {
+			t.Errorf("case %d accepted", i)
+		}
+	}
+	var d Date
+	if d.UnmarshalText([]byte("31/01/2027")) == nil {
+		t.Fatal("bad date accepted")
+	}
+}

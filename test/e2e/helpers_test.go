@@ -1,0 +1,206 @@
+// Package e2e runs the real farmwatch-agent binary against real software
+// started on this machine (x11vnc, TigerVNC, xrdp, OpenSSH) and asserts its
+// JSON findings. `make test` sets FARMWATCH_E2E=1 (missing software is then a
+// failure) and FARMWATCH_AGENT_BIN; without them the tests skip.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type finding struct {
+	ID         string         `json:"id"`
+	Rule       string         `json:"rule"`
+	Category   string         `json:"category"`
+	Tool       string         `json:"tool"`
+	Severity   string         `json:"severity"`
+	Confidence float64        `json:"confidence"`
+	Allowed    bool           `json:"allowed"`
+	Summary    string         `json:"summary"`
+	Evidence   map[string]any `json:"evidence"`
+}
+
+var severityRank = map[string]int{"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+// requireE2E skips unless end-to-end tests were asked for, and fails when
+// they were but a needed program is missing.
+func requireE2E(t *testing.T, programs ...string) {
+	t.Helper()
+	if os.Getenv("FARMWATCH_E2E") != "1" {
+		t.Skip("end-to-end test: run through `make test` (FARMWATCH_E2E=1)")
+	}
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("%s is not installed: `make deps` installs it (see .ci/debian-packages.txt)", p)
+		}
+	}
+}
+
+var agentBin string
+
+func agent(t *testing.T) string {
+	t.Helper()
+	if agentBin != "" {
+		return agentBin
+	}
+	if b := os.Getenv("FARMWATCH_AGENT_BIN"); b != "" {
+		agentBin = b
+		return b
+	}
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("farmwatch-agent-e2e-%d", os.Getpid()))
+	cmd := exec.Command("go", "build", "-o", out, "github.com/farmwatch/farmwatch/cmd/agent")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build agent: %v\n%s", err, b)
+	}
+	agentBin = out
+	return out
+}
+
+// runAgent runs the agent and returns stdout, stderr and the exit code.
+func runAgent(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, agent(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run agent %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// scan runs `scan --format json` with extra args and parses its findings.
+func scan(t *testing.T, args ...string) []finding {
+	t.Helper()
+	out, errOut, code := runAgent(t, append([]string{"scan", "--format", "json"}, args...)...)
+	if code != 0 && code != 3 {
+		t.Fatalf("scan exit %d\nstderr: %s", code, errOut)
+	}
+	return parseFindings(t, out)
+}
+
+func parseFindings(t *testing.T, out string) []finding {
+	t.Helper()
+	var fs []finding
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var f finding
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("bad JSON line %q: %v", line, err)
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// findingForPID returns the finding whose evidence lists pid.
+func findingForPID(fs []finding, pid int, rule string) (finding, bool) {
+	for _, f := range fs {
+		if rule != "" && f.Rule != rule {
+			continue
+		}
+		pids, _ := f.Evidence["pids"].([]any)
+		for _, p := range pids {
+			if n, ok := p.(float64); ok && int(n) == pid {
+				return f, true
+			}
+		}
+	}
+	return finding{}, false
+}
+
+// startProc starts a long-running program in its own process group, killed
+// at test cleanup.
+func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logf, err := os.Create(filepath.Join(t.TempDir(), filepath.Base(name)+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("%s output:\n%s", name, b)
+		}
+	})
+	return cmd
+}
+
+// waitListen waits until something accepts TCP connections on addr.
+func waitListen(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s after 20s", addr)
+}
+
+// freePort returns a TCP port free on loopback now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startXvfb starts a virtual X display and returns its name (":N").
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	for n := 90; n < 120; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		disp := fmt.Sprintf(":%d", n)
+		startProc(t, "Xvfb", disp, "-screen", "0", "800x600x24", "-nolisten", "tcp")
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+				return disp
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("Xvfb %s did not start", disp)
+	}
+	t.Fatal("no free X display number")
+	return ""
+}
