@@ -3,11 +3,17 @@ package remoteaccess
 import (
 	"bytes"
 	"context"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+
+	"github.com/farmwatch/farmwatch/internal/detect"
 	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog"
+	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/source"
 )
 
 func TestReverseForwards(t *testing.T) {
@@ -114,4 +120,51 @@ func TestCatalogIndexesFromSyntheticCatalog(t *testing.T) {
 	if got := d.ix.procByOS["windows"]["agent.exe"]; len(got) != 1 {
 		t.Fatal("generic names are indexed but must only count with a second trait")
 	}
+}
+
+// fakeSource serves fixed processes for fuzzing the decision logic.
+type fakeSource struct {
+	procs []source.Process
+	conns []source.Connection
+	svcs  []source.Service
+}
+
+func (f fakeSource) Host() source.HostInfo {
+	return source.HostInfo{Hostname: "h", HostID: "h", OS: "windows"}
+}
+func (fakeSource) Snapshot() bool                                             { return true }
+func (fakeSource) Root() string                                               { return "" }
+func (f fakeSource) Processes(context.Context) ([]source.Process, error)      { return f.procs, nil }
+func (f fakeSource) Connections(context.Context) ([]source.Connection, error) { return f.conns, nil }
+func (f fakeSource) Services(context.Context) ([]source.Service, error)       { return f.svcs, nil }
+func (fakeSource) OpenExe(source.Process) (io.ReadCloser, error)              { return nil, source.ErrNotRecorded }
+
+// FuzzDetect feeds hostile process, socket and service strings through the
+// whole detector: no panic, and every finding is valid.
+func FuzzDetect(f *testing.F) {
+	f.Add("AnyDesk.exe", `C:\Program Files (x86)\AnyDesk\AnyDesk.exe`, "--set-password", "rustdesk.exe", "AnyDesk", uint32(7070))
+	f.Add("ssh", "/usr/bin/ssh", "-NR", "", "", uint32(22))
+	f.Add("code", "/usr/bin/code", "tunnel", "", "", uint32(0))
+	f.Add("\x1b[2J", "/tmp/\x00x", "?e=Access&y=Guest&h=", "", "TeamViewer", uint32(5938))
+	d, err := New(Settings{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, name, exe, arg, orig, svc string, port uint32) {
+		src := fakeSource{
+			procs: []source.Process{{PID: 1, Name: name, Exe: exe, Cmdline: []string{exe, arg, "host"}, OriginalFilename: orig, Signer: svc}},
+			conns: []source.Connection{{PID: 1, Proto: "tcp", LAddr: "0.0.0.0", LPort: port, State: "LISTEN"}, {PID: 1, Proto: "tcp", LAddr: "10.0.0.1", LPort: port, RAddr: "10.0.0.2", RPort: 5000, State: "ESTABLISHED"}},
+			svcs:  []source.Service{{Name: svc, Path: exe, State: "running"}},
+		}
+		fs, err := d.Detect(context.Background(), detect.Env{Source: src, Host: report.Host{Name: "h", ID: "h"}, Logger: zap.NewNop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			f.Detector = Name
+			if err := f.Validate(); err != nil {
+				t.Fatalf("invalid finding: %v\n%+v", err, f)
+			}
+		}
+	})
 }

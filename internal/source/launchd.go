@@ -1,0 +1,171 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"howett.net/plist"
+)
+
+// This file reads launchd job definitions (macOS services). It has no
+// build tag so that it is tested on every OS; live_darwin.go uses it.
+
+// maxLaunchdPlistSize is the largest launchd plist read.
+const maxLaunchdPlistSize = 1 << 20
+
+// launchdDirs are the directories of launchd jobs under the root, with the
+// kind of job each holds. User agent directories are globbed.
+var launchdDirs = []struct{ glob, kind string }{
+	{"Library/LaunchDaemons", "launchd-daemon"},
+	{"Library/LaunchAgents", "launchd-agent"},
+	{"Users/*/Library/LaunchAgents", "launchd-agent"},
+}
+
+// listLaunchd reads the launchd jobs installed under root. running reports
+// whether a process runs the given executable; it may be nil, and then
+// every job's state is unknown. Files that cannot be read or parsed are
+// skipped: one broken plist must not hide the others.
+func listLaunchd(ctx context.Context, root string, running func(exe string) bool) ([]Service, error) {
+	var out []Service
+	for _, d := range launchdDirs {
+		dirs, _ := filepath.Glob(filepath.Join(root, d.glob))
+		for _, dir := range dirs {
+			files, _ := filepath.Glob(filepath.Join(dir, "*.plist"))
+			sort.Strings(files)
+			for _, f := range files {
+				if err := ctx.Err(); err != nil {
+					return out, err
+				}
+				data, err := readCapped(f, maxLaunchdPlistSize)
+				if err != nil {
+					continue
+				}
+				svc, err := parseLaunchdPlist(data)
+				if err != nil {
+					continue
+				}
+				svc.Kind = d.kind
+				svc.State = StateUnknown
+				if running != nil {
+					svc.State = StateStopped
+					if running(svc.Path) {
+						svc.State = StateRunning
+					}
+				}
+				out = append(out, svc)
+			}
+		}
+	}
+	return out, nil
+}
+
+// readCapped reads a regular file of at most limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+// parseLaunchdPlist reads one launchd job definition (XML or binary
+// property list): Label is the name; Program, or else ProgramArguments[0],
+// the path, and ProgramArguments[1:] the arguments; Disabled makes the
+// start type disabled, RunAtLoad or KeepAlive (true, or a dictionary of
+// conditions) auto, and anything else manual. Kind and State are left for
+// the caller.
+func parseLaunchdPlist(data []byte) (svc Service, err error) {
+	defer func() {
+		// The plist decoder works on untrusted bytes; a decoder bug must
+		// not take the agent down.
+		if r := recover(); r != nil {
+			svc, err = Service{}, fmt.Errorf("launchd plist: decoder failed: %v", r)
+		}
+	}()
+	var job map[string]any
+	if _, err := plist.Unmarshal(data, &job); err != nil {
+		return Service{}, fmt.Errorf("launchd plist: %w", err)
+	}
+	if job == nil {
+		return Service{}, errors.New("launchd plist: not a dictionary")
+	}
+	label, ok := job["Label"].(string)
+	if !ok || label == "" {
+		return Service{}, errors.New("launchd plist: no Label string")
+	}
+	svc.Name = label
+
+	var argv []string
+	if v, present := job["ProgramArguments"]; present {
+		list, ok := v.([]any)
+		if !ok {
+			return Service{}, fmt.Errorf("launchd plist %s: ProgramArguments is a %T, not an array", label, v)
+		}
+		for i, a := range list {
+			s, ok := a.(string)
+			if !ok {
+				return Service{}, fmt.Errorf("launchd plist %s: ProgramArguments[%d] is a %T, not a string", label, i, a)
+			}
+			argv = append(argv, s)
+		}
+	}
+	if v, present := job["Program"]; present {
+		p, ok := v.(string)
+		if !ok {
+			return Service{}, fmt.Errorf("launchd plist %s: Program is a %T, not a string", label, v)
+		}
+		svc.Path = p
+	}
+	if svc.Path == "" && len(argv) > 0 {
+		svc.Path = argv[0]
+	}
+	if svc.Path == "" {
+		return Service{}, fmt.Errorf("launchd plist %s: neither Program nor ProgramArguments names a program", label)
+	}
+	if len(argv) > 1 {
+		svc.Args = argv[1:]
+	}
+
+	switch {
+	case isTrue(job["Disabled"]):
+		svc.StartType = "disabled"
+	case isTrue(job["RunAtLoad"]) || keepsAlive(job["KeepAlive"]):
+		svc.StartType = "auto"
+	default:
+		svc.StartType = "manual"
+	}
+	return svc, nil
+}
+
+func isTrue(v any) bool {
+	b, ok := v.(bool)
+	return ok && b
+}
+
+// keepsAlive reads KeepAlive: a bool, or a dictionary of conditions under
+// which launchd keeps the job running (which also starts it at load).
+func keepsAlive(v any) bool {
+	switch k := v.(type) {
+	case bool:
+		return k
+	case map[string]any:
+		return len(k) > 0
+	}
+	return false
+}
