@@ -98,6 +98,12 @@ func listServices(ctx context.Context, root string) ([]Service, error) {
 				continue
 			}
 			seen[name] = true
+			// An alias (sshd.service -> ssh.service) is the same unit.
+			if fi, err := os.Lstat(f); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				if t, _ := os.Readlink(f); strings.HasSuffix(t, ".service") && filepath.Base(t) != name {
+					continue
+				}
+			}
 			svc, ok := parseUnit(f)
 			if !ok {
 				continue

@@ -30,6 +30,9 @@ func TestListServicesFromFixtureRoot(t *testing.T) {
 	if err := os.Symlink("/lib/systemd/system/xrdp.service", filepath.Join(root, "etc/systemd/system/multi-user.target.wants/xrdp.service")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("/lib/systemd/system/xrdp.service", filepath.Join(root, "etc/systemd/system/rdp-alias.service")); err != nil {
+		t.Fatal(err)
+	}
 	ss, err := listServices(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +46,9 @@ func TestListServicesFromFixtureRoot(t *testing.T) {
 	}
 	if s := got["teamviewerd.service"]; s.Path != "/opt/teamviewer/tv_bin/teamviewerd" || s.StartType != "manual" {
 		t.Errorf("teamviewerd (etc overrides lib): %+v", s)
+	}
+	if _, ok := got["rdp-alias.service"]; ok {
+		t.Errorf("alias unit listed twice")
 	}
 	if s := got["x11vnc"]; s.Kind != "sysv" {
 		t.Errorf("init script: %+v", s)
