@@ -18,6 +18,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/allowlist"
 	"github.com/farmwatch/farmwatch/internal/detect"
+	"github.com/farmwatch/farmwatch/internal/report/pipeline"
 )
 
 // Config is the whole configuration file (docs/config.md).
@@ -27,6 +28,8 @@ type Config struct {
 	Log       Log                         `yaml:"log"`
 	Detectors map[string]DetectorSettings `yaml:"detectors"`
 	Allowlist allowlist.List              `yaml:"allowlist"`
+	// Report configures where the running agent sends findings.
+	Report pipeline.Config `yaml:"report"`
 }
 
 // Log configures the agent's own logging.
@@ -37,8 +40,10 @@ type Log struct {
 // DetectorSettings are the keys every detector takes, plus its own under
 // settings.
 type DetectorSettings struct {
-	Enabled  *bool         `yaml:"enabled"`
-	Timeout  time.Duration `yaml:"timeout"`
+	Enabled *bool         `yaml:"enabled"`
+	Timeout time.Duration `yaml:"timeout"`
+	// Interval is how often the running agent runs the detector.
+	Interval time.Duration `yaml:"interval"`
 	Settings yaml.Node     `yaml:"settings"`
 }
 
@@ -108,6 +113,9 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 		if !ok {
 			return &Error{File: name, Line: lineOf(root, "detectors", det), Key: "detectors." + det, Msg: "unknown detector (known: " + strings.Join(detectorNames(), ", ") + ")"}
 		}
+		if ds.Interval < 0 || (ds.Interval > 0 && ds.Interval < time.Second) {
+			return &Error{File: name, Line: lineOf(root, "detectors", det, "interval"), Key: "detectors." + det + ".interval", Msg: "must be at least 1s"}
+		}
 		if ds.Timeout < 0 {
 			return &Error{File: name, Line: lineOf(root, "detectors", det, "timeout"), Key: "detectors." + det + ".timeout", Msg: "must be positive"}
 		}
@@ -119,6 +127,13 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 				return err
 			}
 		}
+	}
+	r := c.Report
+	if r.DedupWindow < 0 || r.HeartbeatInterval < 0 || r.SpoolMaxBytes < 0 {
+		return &Error{File: name, Line: lineOf(root, "report"), Key: "report", Msg: "durations and sizes must not be negative"}
+	}
+	if (r.Collector != nil && r.Collector.URL != "" || r.Syslog != nil && r.Syslog.Address != "") && r.SpoolDir == "" {
+		return &Error{File: name, Line: lineOf(root, "report"), Key: "report.spool_dir", Msg: "required with a collector or syslog output"}
 	}
 	for i, e := range c.Allowlist {
 		if err := e.Validate(); err != nil {
@@ -189,7 +204,11 @@ func (c *Config) Instances() ([]detect.Instance, error) {
 		if ds.Timeout > 0 {
 			timeout = ds.Timeout
 		}
-		out = append(out, detect.Instance{Name: reg.Name, Timeout: timeout, Detector: d})
+		interval := reg.DefaultInterval
+		if ds.Interval > 0 {
+			interval = ds.Interval
+		}
+		out = append(out, detect.Instance{Name: reg.Name, Timeout: timeout, Interval: interval, Detector: d})
 	}
 	return out, nil
 }

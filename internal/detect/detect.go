@@ -42,6 +42,8 @@ type Registration struct {
 	Description string
 	// DefaultTimeout bounds one run unless config overrides it.
 	DefaultTimeout time.Duration
+	// DefaultInterval is how often the running agent runs it (default 60 s).
+	DefaultInterval time.Duration
 	// DisabledByDefault detectors run only when config enables them.
 	DisabledByDefault bool
 	// NewSettings returns a pointer to the detector's settings filled with
@@ -74,6 +76,9 @@ func Register(r Registration) {
 	if r.DefaultTimeout == 0 {
 		r.DefaultTimeout = 30 * time.Second
 	}
+	if r.DefaultInterval == 0 {
+		r.DefaultInterval = time.Minute
+	}
 	registry[r.Name] = r
 }
 
@@ -101,6 +106,7 @@ func All() []Registration {
 type Instance struct {
 	Name     string
 	Timeout  time.Duration
+	Interval time.Duration
 	Detector Detector
 }
 

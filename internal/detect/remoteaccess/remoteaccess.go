@@ -40,9 +40,10 @@ type Settings struct {
 
 func init() {
 	detect.Register(detect.Registration{
-		Name:           Name,
-		Description:    "remote-access, RMM, tunnel and overlay-VPN software: processes, identities, services, sockets, sessions",
-		DefaultTimeout: 20 * time.Second,
+		Name:            Name,
+		Description:     "remote-access, RMM, tunnel and overlay-VPN software: processes, identities, services, sockets, sessions",
+		DefaultTimeout:  20 * time.Second,
+		DefaultInterval: 30 * time.Second,
 		NewSettings: func() any {
 			return &Settings{ScanBinaries: true, MaxBinaryBytes: 64 << 20}
 		},

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/agent"
+	rungroup "github.com/farmwatch/farmwatch/internal/run"
+	"github.com/farmwatch/farmwatch/internal/version"
+)
+
+func init() {
+	commands["run"] = command{summary: "run the agent in the foreground: detectors on a schedule, findings to the configured outputs", run: runAgent}
+}
+
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	cfgPath := fs.String("config", "", "YAML config file (reloaded on SIGHUP)")
+	root := fs.String("root", "", "read live OS trees under this directory instead of /")
+	logLevel := fs.String("log-level", "", "log level (debug, info, warn, error); default from config, else info")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	level := *logLevel
+	if level == "" {
+		level = cfg.Log.Level
+	}
+	log := newLogger(level, stderr)
+	defer func() { _ = log.Sync() }()
+
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	a := &agent.Agent{ConfigPath: *cfgPath, Root: *root, Version: version.Version, Stdout: stdout, Logger: log, Reload: reload}
+	g := rungroup.NewGroup(ctx, log)
+	g.StopTimeout = 5 * time.Second
+	g.Go("agent", a.Run)
+	g.Go("signals", func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	return g.Wait()
+}

@@ -1,0 +1,279 @@
+// Package agent is the running farmwatch agent (`farmwatch-agent run`): a
+// scheduler that runs each enabled detector on its interval with jitter
+// (once at start, each run under its timeout), hands findings to the
+// reporting pipeline, sends heartbeats that tell sleep, wake and stop apart
+// from silence, and reloads its configuration on request, keeping the old
+// one when the new one is invalid.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+	"go.uber.org/zap"
+
+	"github.com/farmwatch/farmwatch/internal/config"
+	"github.com/farmwatch/farmwatch/internal/detect"
+	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/report/pipeline"
+	"github.com/farmwatch/farmwatch/internal/run"
+	"github.com/farmwatch/farmwatch/internal/source"
+)
+
+// Agent runs detectors and reports until its context ends.
+type Agent struct {
+	// ConfigPath is reloaded on Reload; "" runs with defaults.
+	ConfigPath string
+	Root       string
+	Version    string
+	Stdout     io.Writer
+	Logger     *zap.Logger
+	// Reload delivers reload requests (SIGHUP, config file change).
+	Reload <-chan struct{}
+
+	mu      sync.Mutex
+	cfg     *config.Config
+	runner  *detect.Runner
+	health  map[string]report.DetectorHealth
+	started time.Time
+}
+
+// Run starts the agent and blocks until ctx ends, then stops within the
+// run group's stop timeout, sending a final "stop" heartbeat.
+func (a *Agent) Run(ctx context.Context) error {
+	log := a.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	a.Logger = log
+	cfg, err := a.load()
+	if err != nil {
+		return err
+	}
+	src, err := source.NewLive(ctx, a.Root)
+	if err != nil {
+		return err
+	}
+	hi := src.Host()
+	host := report.Host{Name: hi.Hostname, ID: hi.HostID}
+	stdout := a.Stdout
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	pl, err := pipeline.New(cfg.Report, host, a.Version, stdout, log)
+	if err != nil {
+		return fmt.Errorf("reporting pipeline: %w", err)
+	}
+	defer pl.Close()
+	a.started = time.Now()
+	a.health = map[string]report.DetectorHealth{}
+
+	g := run.NewGroup(ctx, log)
+	sendCtx, stopSenders := context.WithCancel(context.Background())
+	senders := run.NewGroup(sendCtx, log)
+	for _, s := range pl.Senders() {
+		senders.Go("sender-"+s.Transport.Name(), s.Run)
+	}
+	g.Go("scheduler", func(ctx context.Context) error { return a.schedule(ctx, src, pl) })
+	g.Go("heartbeat", func(ctx context.Context) error { return a.heartbeats(ctx, pl, cfg.Report.HeartbeatInterval) })
+	log.Info("agent_started", zap.String("version", a.Version), zap.String("host", host.Name), zap.Int("detectors", len(a.runnerSnapshot().Instances)))
+	err = g.Wait()
+
+	// Final heartbeat, flushed for a bounded time, then the senders stop.
+	if herr := pl.Heartbeat(a.heartbeat(report.EventStop, 0, cfg.Report.HeartbeatInterval)); herr != nil {
+		log.Warn("stop_heartbeat_failed", zap.Error(herr))
+	}
+	flush, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	pl.Drain(flush)
+	cancel()
+	stopSenders()
+	_ = senders.Wait()
+	log.Info("agent_stopped")
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// load reads the config and builds a runner from it.
+func (a *Agent) load() (*config.Config, error) {
+	cfg := config.Default()
+	if a.ConfigPath != "" {
+		var err error
+		if cfg, err = config.Load(a.ConfigPath); err != nil {
+			return nil, err
+		}
+	}
+	ins, err := cfg.Instances()
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.cfg = cfg
+	a.runner = &detect.Runner{Instances: ins, Allowlist: cfg.Allowlist, Logger: a.Logger}
+	a.mu.Unlock()
+	return cfg, nil
+}
+
+func (a *Agent) runnerSnapshot() *detect.Runner {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.runner
+}
+
+// schedule runs every detector once at start, then each on its interval
+// with ±10 % jitter, one at a time.
+func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pipeline) error {
+	next := map[string]time.Time{}
+	for {
+		r := a.runnerSnapshot()
+		now := time.Now()
+		var due *detect.Instance
+		wake := now.Add(time.Hour)
+		for i := range r.Instances {
+			in := &r.Instances[i]
+			t, ok := next[in.Name]
+			if !ok {
+				t = now // run once at start (and when newly enabled)
+				next[in.Name] = t
+			}
+			if !t.After(now) && due == nil {
+				due = in
+			}
+			if t.Before(wake) {
+				wake = t
+			}
+		}
+		if due != nil {
+			one := &detect.Runner{Instances: []detect.Instance{*due}, Allowlist: r.Allowlist, Logger: r.Logger}
+			fs, errs := one.Run(ctx, src)
+			h := report.DetectorHealth{OK: len(errs) == 0, LastRun: time.Now().UTC()}
+			if len(errs) > 0 {
+				h.Error = errs[0].Error()
+			}
+			a.mu.Lock()
+			a.health[due.Name] = h
+			a.mu.Unlock()
+			if err := pl.Submit(fs); err != nil {
+				a.Logger.Error("report_failed", zap.String("detector", due.Name), zap.Error(err))
+			}
+			next[due.Name] = time.Now().Add(jitter(due.Interval))
+			continue
+		}
+		timer := time.NewTimer(time.Until(wake))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-a.Reload:
+			timer.Stop()
+			if _, err := a.load(); err != nil {
+				a.Logger.Error("config_reload_rejected", zap.String("config", a.ConfigPath), zap.Error(err))
+			} else {
+				a.Logger.Info("config_reloaded", zap.String("config", a.ConfigPath))
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		d = time.Minute
+	}
+	return d - d/10 + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// heartbeats sends one heartbeat at start and then every interval. A gap
+// between wall-clock and monotonic time larger than the interval means the
+// machine slept: the next heartbeat says "wake" and for how long.
+func (a *Agent) heartbeats(ctx context.Context, pl *pipeline.Pipeline, interval time.Duration) error {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	send := func(event string, slept time.Duration) {
+		if err := pl.Heartbeat(a.heartbeat(event, slept, interval)); err != nil {
+			a.Logger.Error("heartbeat_failed", zap.Error(err))
+		}
+	}
+	send("", 0)
+	last := time.Now()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case now := <-t.C:
+			wall := now.Round(0).Sub(last.Round(0))
+			mono := now.Sub(last)
+			last = now
+			if slept := wall - mono; slept > interval {
+				send(report.EventWake, slept)
+				continue
+			}
+			send("", 0)
+		}
+	}
+}
+
+var self struct {
+	sync.Mutex
+	proc     *process.Process
+	lastCPU  float64
+	lastTime time.Time
+}
+
+// heartbeat builds a heartbeat with the agent's own CPU and memory use.
+func (a *Agent) heartbeat(event string, slept, interval time.Duration) report.Heartbeat {
+	a.mu.Lock()
+	health := make(map[string]report.DetectorHealth, len(a.health))
+	for k, v := range a.health {
+		health[k] = v
+	}
+	a.mu.Unlock()
+	hb := report.Heartbeat{
+		Time: time.Now().UTC(), AgentVersion: a.Version, UptimeSeconds: int64(time.Since(a.started).Seconds()),
+		IntervalSeconds: int64(interval.Seconds()), Detectors: health, Event: event, SleptSeconds: int64(slept.Seconds()),
+	}
+	hb.CPUPercent, hb.RSSBytes = selfUsage()
+	return hb
+}
+
+// selfUsage returns the agent's CPU use since the previous call (percent of
+// one core) and its resident memory.
+func selfUsage() (float64, uint64) {
+	self.Lock()
+	defer self.Unlock()
+	if self.proc == nil {
+		p, err := process.NewProcess(int32(os.Getpid()))
+		if err != nil {
+			return 0, 0
+		}
+		self.proc = p
+	}
+	var rss uint64
+	if mi, err := self.proc.MemoryInfo(); err == nil {
+		rss = mi.RSS
+	}
+	ts, err := self.proc.Times()
+	if err != nil {
+		return 0, rss
+	}
+	cpu := ts.User + ts.System
+	now := time.Now()
+	pct := 0.0
+	if !self.lastTime.IsZero() {
+		if el := now.Sub(self.lastTime).Seconds(); el > 0 {
+			pct = 100 * (cpu - self.lastCPU) / el
+		}
+	}
+	self.lastCPU, self.lastTime = cpu, now
+	return pct, rss
+}

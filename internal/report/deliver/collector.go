@@ -1,0 +1,236 @@
+package deliver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/report"
+)
+
+// CollectorConfig configures delivery to a farmwatch collector.
+type CollectorConfig struct {
+	// URL is the collector's base URL (https://collector.example:8443).
+	URL string `yaml:"url"`
+	// EnrollSecret is exchanged once for a per-host credential.
+	EnrollSecret string `yaml:"enroll_secret"`
+	// CredentialFile stores the credential (mode 0600).
+	CredentialFile string `yaml:"credential_file"`
+	// CAFile is a PEM bundle of CAs to trust instead of the system roots.
+	CAFile string `yaml:"ca_file"`
+	// ClientCert and ClientKey enable mutual TLS instead of enrollment.
+	ClientCert string        `yaml:"client_cert"`
+	ClientKey  string        `yaml:"client_key"`
+	Timeout    time.Duration `yaml:"timeout"`
+}
+
+// Collector is the HTTPS transport to the collector's v1 ingest API.
+type Collector struct {
+	cfg     CollectorConfig
+	host    report.Host
+	version string
+	client  *http.Client
+	mtls    bool
+
+	mu         sync.Mutex
+	credential string
+}
+
+var _ Transport = (*Collector)(nil)
+
+// NewCollector builds the transport; it reads a stored credential if any.
+func NewCollector(cfg CollectorConfig, host report.Host, agentVersion string) (*Collector, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("collector: url is required")
+	}
+	if !strings.HasPrefix(cfg.URL, "https://") && !strings.HasPrefix(cfg.URL, "http://127.0.0.1") && !strings.HasPrefix(cfg.URL, "http://localhost") {
+		return nil, fmt.Errorf("collector: url %q must be https:// (plain http only to loopback)", cfg.URL)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("collector: read ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("collector: ca_file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	c := &Collector{cfg: cfg, host: host, version: agentVersion}
+	if cfg.ClientCert != "" || cfg.ClientKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("collector: load client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+		c.mtls = true
+	} else if cfg.EnrollSecret == "" && cfg.CredentialFile == "" {
+		return nil, errors.New("collector: set enroll_secret (or credential_file, or client_cert/client_key for mutual TLS)")
+	}
+	c.client = &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment, MaxIdleConns: 2, IdleConnTimeout: 90 * time.Second}}
+	if cfg.CredentialFile != "" {
+		if b, err := os.ReadFile(cfg.CredentialFile); err == nil {
+			c.credential = strings.TrimSpace(string(b))
+		}
+	}
+	return c, nil
+}
+
+// Name implements Transport.
+func (c *Collector) Name() string { return "collector" }
+
+// Send implements Transport: enroll if needed, POST the batch gzip'd.
+func (c *Collector) Send(ctx context.Context, items []report.Item) error {
+	if !c.mtls {
+		if err := c.ensureCredential(ctx); err != nil {
+			return err
+		}
+	}
+	body, err := json.Marshal(report.Batch{Host: c.host, Batch: items})
+	if err != nil {
+		return &RejectedError{fmt.Errorf("encode batch: %w", err)}
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	resp, err := c.post(ctx, "/api/v1/ingest", gz.Bytes(), true)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return nil
+	case resp.StatusCode == http.StatusUnauthorized && !c.mtls && c.cfg.EnrollSecret != "":
+		// The credential was revoked or the collector's database reset:
+		// enroll again on the next attempt.
+		c.mu.Lock()
+		c.credential = ""
+		c.mu.Unlock()
+		return fmt.Errorf("collector: credential refused (401), re-enrolling")
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		return &RetryAfterError{After: retryAfter(resp.Header.Get("Retry-After")), Err: fmt.Errorf("collector: %s", resp.Status)}
+	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusRequestEntityTooLarge:
+		return &RejectedError{fmt.Errorf("collector: %s: %s", resp.Status, bytes.TrimSpace(msg))}
+	default:
+		return fmt.Errorf("collector: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+}
+
+func (c *Collector) post(ctx context.Context, path string, body []byte, gzipped bool) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.cfg.URL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "farmwatch-agent/"+c.version)
+	if gzipped {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	c.mu.Lock()
+	if c.credential != "" {
+		req.Header.Set("Authorization", "Bearer "+c.credential)
+	}
+	c.mu.Unlock()
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	return resp, nil
+}
+
+// ensureCredential enrolls with the secret when no credential is held and
+// stores the credential with owner-only permissions.
+func (c *Collector) ensureCredential(ctx context.Context) error {
+	c.mu.Lock()
+	have := c.credential != ""
+	c.mu.Unlock()
+	if have {
+		return nil
+	}
+	if c.cfg.EnrollSecret == "" {
+		return errors.New("collector: no credential and no enroll_secret")
+	}
+	body, _ := json.Marshal(map[string]any{"enroll_secret": c.cfg.EnrollSecret, "host": c.host, "agent_version": c.version})
+	resp, err := c.post(ctx, "/api/v1/enroll", body, false)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		return &RetryAfterError{After: retryAfter(resp.Header.Get("Retry-After")), Err: fmt.Errorf("collector enroll: %s", resp.Status)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("collector enroll: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	var out struct {
+		Credential string `json:"credential"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil || out.Credential == "" {
+		return fmt.Errorf("collector enroll: bad response: %v", err)
+	}
+	if c.cfg.CredentialFile != "" {
+		if err := writePrivate(c.cfg.CredentialFile, []byte(out.Credential+"\n")); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	c.credential = out.Credential
+	c.mu.Unlock()
+	return nil
+}
+
+// writePrivate writes a file readable by its owner only, atomically.
+func writePrivate(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store credential: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("store credential: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("store credential: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("store credential: %w", err)
+	}
+	return nil
+}
+
+// retryAfter parses Retry-After seconds or an HTTP date (default 30 s).
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 30 * time.Second
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(min(n, 3600)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 && d < time.Hour {
+			return d
+		}
+	}
+	return 30 * time.Second
+}

@@ -1,0 +1,208 @@
+// Package pipeline is the agent's reporting pipeline: findings from any
+// producer are de-duplicated, written to the local JSON Lines outputs, and
+// spooled (fsync'd) for each network output — the collector and syslog —
+// whose senders deliver them at least once. Heartbeats travel the same path.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/report/deliver"
+	"github.com/farmwatch/farmwatch/internal/report/spool"
+)
+
+// Config selects and configures outputs.
+type Config struct {
+	// Stdout writes findings as JSON Lines to standard output.
+	Stdout bool `yaml:"stdout"`
+	// File appends findings as JSON Lines to this file (fsync'd).
+	File string `yaml:"file"`
+	// DedupWindow suppresses repeats of a finding id (default 1 h).
+	DedupWindow time.Duration `yaml:"dedup_window"`
+	// HeartbeatInterval (default 60 s).
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// SpoolDir holds one spool per network output.
+	SpoolDir string `yaml:"spool_dir"`
+	// SpoolMaxBytes caps each spool (default 256 MiB).
+	SpoolMaxBytes int64                    `yaml:"spool_max_bytes"`
+	Collector     *deliver.CollectorConfig `yaml:"collector"`
+	Syslog        *deliver.SyslogConfig    `yaml:"syslog"`
+}
+
+// Pipeline fans findings out to outputs.
+type Pipeline struct {
+	cfg     Config
+	log     *zap.Logger
+	dedup   *report.Deduper
+	stdout  io.Writer
+	file    *os.File
+	mu      sync.Mutex
+	senders []*deliver.Sender
+	spools  []*spool.Spool
+}
+
+// New opens the configured outputs. stdout is where Stdout writes.
+func New(cfg Config, host report.Host, agentVersion string, stdout io.Writer, log *zap.Logger) (*Pipeline, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	p := &Pipeline{cfg: cfg, log: log, dedup: report.NewDeduper(cfg.DedupWindow)}
+	if cfg.Stdout {
+		p.stdout = stdout
+	}
+	if cfg.File != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.File), 0o750); err != nil {
+			return nil, fmt.Errorf("findings file: %w", err)
+		}
+		f, err := os.OpenFile(cfg.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return nil, fmt.Errorf("findings file: %w", err)
+		}
+		p.file = f
+	}
+	var transports []deliver.Transport
+	if cfg.Collector != nil && cfg.Collector.URL != "" {
+		c, err := deliver.NewCollector(*cfg.Collector, host, agentVersion)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		transports = append(transports, c)
+	}
+	if cfg.Syslog != nil && cfg.Syslog.Address != "" {
+		s, err := deliver.NewSyslog(*cfg.Syslog, host.Name, agentVersion)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		transports = append(transports, s)
+	}
+	if len(transports) > 0 && cfg.SpoolDir == "" {
+		p.Close()
+		return nil, errors.New("report.spool_dir is required with a collector or syslog output")
+	}
+	for _, t := range transports {
+		sp, err := spool.Open(filepath.Join(cfg.SpoolDir, t.Name()), cfg.SpoolMaxBytes)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.spools = append(p.spools, sp)
+		p.senders = append(p.senders, &deliver.Sender{Spool: sp, Transport: t, Logger: log})
+	}
+	return p, nil
+}
+
+// Senders are the long-running delivery actors (run each under a group).
+func (p *Pipeline) Senders() []*deliver.Sender { return p.senders }
+
+// Submit de-duplicates findings and hands them to every output. It returns
+// only after the network outputs' spools hold them on disk.
+func (p *Pipeline) Submit(fs []report.Finding) error {
+	fs = p.dedup.Filter(fs)
+	if len(fs) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	if p.stdout != nil {
+		if err := report.WriteJSONLines(p.stdout, fs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.file != nil {
+		if err := report.WriteJSONLines(p.file, fs); err != nil {
+			errs = append(errs, err)
+		} else if err := p.file.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("sync findings file: %w", err))
+		}
+	}
+	recs := make([][]byte, 0, len(fs))
+	for i := range fs {
+		b, err := deliver.Encode(report.Item{Kind: report.KindFinding, Finding: &fs[i]})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		recs = append(recs, b)
+	}
+	errs = append(errs, p.spoolAll(recs))
+	return errors.Join(errs...)
+}
+
+// Heartbeat spools a heartbeat for the network outputs, filling spool stats.
+func (p *Pipeline) Heartbeat(hb report.Heartbeat) error {
+	st := p.SpoolStats()
+	hb.SpoolBytes, hb.SpoolDropped = st.Bytes, st.Dropped
+	b, err := deliver.Encode(report.Item{Kind: report.KindHeartbeat, Heartbeat: &hb})
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.spoolAll([][]byte{b})
+}
+
+func (p *Pipeline) spoolAll(recs [][]byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, sp := range p.spools {
+		if _, err := sp.Append(recs...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SpoolStats sums the spools' sizes and drops.
+func (p *Pipeline) SpoolStats() spool.Stats {
+	var total spool.Stats
+	for _, sp := range p.spools {
+		st := sp.Stats()
+		total.Bytes += st.Bytes
+		total.Dropped += st.Dropped
+		total.Pending += st.Pending
+	}
+	return total
+}
+
+// Drain waits until the network outputs delivered everything spooled or ctx
+// ends (used at shutdown to flush the stop heartbeat).
+func (p *Pipeline) Drain(ctx context.Context) {
+	for {
+		if p.SpoolStats().Pending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Close closes outputs; safe to call twice.
+func (p *Pipeline) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.file != nil {
+		_ = p.file.Close()
+		p.file = nil
+	}
+	for _, sp := range p.spools {
+		_ = sp.Close()
+	}
+}

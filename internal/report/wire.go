@@ -1,0 +1,54 @@
+package report
+
+import "time"
+
+// Item kinds in a batch sent to the collector.
+const (
+	KindFinding   = "finding"
+	KindHeartbeat = "heartbeat"
+)
+
+// Heartbeat events.
+const (
+	EventSleep     = "sleep"
+	EventWake      = "wake"
+	EventStop      = "stop"
+	EventUninstall = "uninstall"
+)
+
+// DetectorHealth is one detector's last run, carried in heartbeats.
+type DetectorHealth struct {
+	OK      bool      `json:"ok"`
+	LastRun time.Time `json:"last_run"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Heartbeat tells the collector the agent is alive, so silence can be told
+// apart from a laptop that slept or an agent that was stopped.
+type Heartbeat struct {
+	Time            time.Time                 `json:"time"`
+	AgentVersion    string                    `json:"agent_version"`
+	UptimeSeconds   int64                     `json:"uptime_seconds"`
+	IntervalSeconds int64                     `json:"interval_seconds"`
+	Detectors       map[string]DetectorHealth `json:"detectors,omitempty"`
+	SpoolBytes      int64                     `json:"spool_bytes"`
+	SpoolDropped    uint64                    `json:"spool_dropped"`
+	Event           string                    `json:"event,omitempty"`
+	SleptSeconds    int64                     `json:"slept_seconds,omitempty"`
+	CPUPercent      float64                   `json:"cpu_percent"`
+	RSSBytes        uint64                    `json:"rss_bytes"`
+}
+
+// Item is one spooled, sequenced element of a batch.
+type Item struct {
+	Seq       uint64     `json:"seq"`
+	Kind      string     `json:"kind"`
+	Finding   *Finding   `json:"finding,omitempty"`
+	Heartbeat *Heartbeat `json:"heartbeat,omitempty"`
+}
+
+// Batch is the body of POST /api/v1/ingest.
+type Batch struct {
+	Host  Host   `json:"host"`
+	Batch []Item `json:"batch"`
+}
