@@ -10,6 +10,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/agent"
 	rungroup "github.com/farmwatch/farmwatch/internal/run"
+	"github.com/farmwatch/farmwatch/internal/service"
 	"github.com/farmwatch/farmwatch/internal/version"
 )
 
@@ -41,6 +42,10 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	a := &agent.Agent{ConfigPath: *cfgPath, Root: *root, Version: version.Version, Stdout: stdout, Logger: log, Reload: reload}
+	// Started by the Windows service control manager: let it drive.
+	if handled, err := service.RunAsService(a.Run, log); handled {
+		return err
+	}
 	g := rungroup.NewGroup(ctx, log)
 	g.StopTimeout = 5 * time.Second
 	g.Go("agent", a.Run)

@@ -103,12 +103,9 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // load reads the config and builds a runner from it.
 func (a *Agent) load() (*config.Config, error) {
-	cfg := config.Default()
-	if a.ConfigPath != "" {
-		var err error
-		if cfg, err = config.Load(a.ConfigPath); err != nil {
-			return nil, err
-		}
+	cfg, err := config.LoadWithManaged(a.ConfigPath)
+	if err != nil {
+		return nil, err
 	}
 	ins, err := cfg.Instances()
 	if err != nil {
@@ -276,4 +273,47 @@ func selfUsage() (float64, uint64) {
 	}
 	self.lastCPU, self.lastTime = cpu, now
 	return pct, rss
+}
+
+// Notify spools a one-off heartbeat event (uninstall) with the given config's
+// outputs and tries to deliver it for at most wait. The uninstalling host
+// tells the collector it is going away, so its silence is not mistaken for
+// a laptop that slept.
+func Notify(ctx context.Context, cfgPath, root, version, event string, wait time.Duration, log *zap.Logger) error {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	cfg, err := config.LoadWithManaged(cfgPath)
+	if err != nil {
+		return err
+	}
+	src, err := source.NewLive(ctx, root)
+	if err != nil {
+		return err
+	}
+	hi := src.Host()
+	pl, err := pipeline.New(cfg.Report, report.Host{Name: hi.Hostname, ID: hi.HostID}, version, io.Discard, log)
+	if err != nil {
+		return err
+	}
+	defer pl.Close()
+	if len(pl.Senders()) == 0 {
+		return nil
+	}
+	a := &Agent{Version: version, started: time.Now()}
+	if err := pl.Heartbeat(a.heartbeat(event, 0, cfg.Report.HeartbeatInterval)); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	g := run.NewGroup(ctx, log)
+	for _, s := range pl.Senders() {
+		g.Go("sender-"+s.Transport.Name(), s.Run)
+	}
+	g.Go("drain", func(ctx context.Context) error { pl.Drain(ctx); return nil })
+	_ = g.Wait()
+	if st := pl.SpoolStats(); st.Pending > 0 {
+		return fmt.Errorf("%s event not delivered within %s (%d items still spooled)", event, wait, st.Pending)
+	}
+	return nil
 }

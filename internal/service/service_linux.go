@@ -1,0 +1,36 @@
+package service
+
+import (
+	"context"
+	"os"
+
+	"github.com/farmwatch/farmwatch/packaging"
+)
+
+func do(_ context.Context, a Action, opt Options) (string, error) {
+	if opt.ConfigPath == "" {
+		opt.ConfigPath = packaging.LinuxConfig
+	}
+	if a == Status && !exists("/etc/systemd/system/"+packaging.ServiceName+".service") && !exists(packaging.LinuxUnitPath) &&
+		!exists("/usr/lib/systemd/system/"+packaging.ServiceName+".service") && !exists("/etc/init.d/"+packaging.ServiceName) {
+		return "not installed", ErrNotInstalled
+	}
+	if a == Install {
+		// The unit runs /usr/bin/farmwatch-agent: put this binary there and a
+		// default config beside it, unless the package already did.
+		if err := copyFile(opt.Executable, packaging.LinuxBinary, 0o755); err != nil {
+			return "", err
+		}
+		if err := writeIfMissing(opt.ConfigPath, packaging.DefaultConfig, 0o640); err != nil {
+			return "", err
+		}
+		for _, d := range []string{"/var/lib/farmwatch", "/var/log/farmwatch"} {
+			if err := os.MkdirAll(d, 0o750); err != nil {
+				return "", err
+			}
+		}
+	}
+	return kardianosDo(a, kardianosConfig(packaging.LinuxBinary, opt.ConfigPath))
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
