@@ -21,7 +21,7 @@ DEB_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages.txt | xargs)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-unit deps bench fuzz lint cross clean
+.PHONY: all build run test test-unit deps bench bench-agent fuzz lint cross clean
 
 all: build
 
@@ -54,6 +54,10 @@ test-unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+# bench-agent measures the running agent's idle RSS and CPU (DURATION seconds).
+bench-agent: build
+	DURATION=$${DURATION:-180} scripts/bench-agent.sh bin/farmwatch-agent
 
 # fuzz runs every fuzz target for FUZZTIME.
 fuzz:
