@@ -1,0 +1,8 @@
+// Package all links every detector into a binary: importing it runs each
+// detector package's init(), which registers it.
+package all
+
+import (
+	_ "github.com/farmwatch/farmwatch/internal/detect/hardware"
+	_ "github.com/farmwatch/farmwatch/internal/detect/remoteaccess"
+)
