@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e runs the real farmwatch-agent binary against real software
 // started on this machine (x11vnc, TigerVNC, xrdp, OpenSSH) and asserts its
 // JSON findings. `make test` sets FARMWATCH_E2E=1 (missing software is then a

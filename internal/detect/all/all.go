@@ -5,4 +5,5 @@ package all
 import (
 	_ "github.com/farmwatch/farmwatch/internal/detect/hardware"
 	_ "github.com/farmwatch/farmwatch/internal/detect/remoteaccess"
+	_ "github.com/farmwatch/farmwatch/internal/detect/tunnel"
 )

@@ -304,17 +304,16 @@ func TestGenerateFixtures(t *testing.T) {
 // --- macOS ---
 
 type macUSB struct {
-	loc                 uint64
-	vid, pid, bcd       uint16
-	speed               uint64
-	mps0                uint64
-	class               uint64
-	vendor, prod, ser   string
-	hid                 [][]byte
-	hidUsages           [][2]uint64
-	transportOverride   string
-	hidOnly             bool // not a USB device node (internal SPI/FIFO HID)
-	productOverrideHIDs string
+	loc               uint64
+	vid, pid, bcd     uint16
+	speed             uint64
+	mps0              uint64
+	class             uint64
+	vendor, prod, ser string
+	hid               [][]byte
+	hidUsages         [][2]uint64
+	transportOverride string
+	hidOnly           bool // not a USB device node (internal SPI/FIFO HID)
 }
 
 type macDisplay struct {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 )
 
 var bom = []byte("\xef\xbb\xbf")
@@ -56,21 +54,6 @@ func decodeLenient(name string, data []byte, v any) error {
 			return fmt.Errorf("%s:%d:%d: field %q: got JSON %s, want %s", name, line, col, typ.Field, typ.Value, typ.Type)
 		}
 		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// writeJSONFile writes v as indented JSON.
-func writeJSONFile(path string, v any) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-	}
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

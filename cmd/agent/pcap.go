@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network"
+	"github.com/farmwatch/farmwatch/internal/detect/network/filter"
+	"github.com/farmwatch/farmwatch/internal/report"
+)
+
+func init() {
+	commands["pcap"] = command{summary: "analyse pcap/pcapng captures (merged by time) for remote control, tunnels and relays", run: runPcap}
+}
+
+func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("pcap", stderr)
+	format := fs.String("format", "table", "output format: table or json (one JSON object per line)")
+	progress := fs.Bool("progress", false, "show a progress bar on stderr (only when stderr is a terminal)")
+	bpf := fs.String("bpf", "", "packet filter (tcpdump subset: host, net, port, portrange, tcp, udp, icmp, ip, ip6, proto, and/or/not; see docs/network.md)")
+	failOn := fs.String("fail-on", "", "exit 3 when a finding at or above this severity (info|low|medium|high|critical) is present")
+	local := fs.String("local", "", "comma-separated addresses/prefixes of the analysed host's side (default: private, CGNAT, loopback and link-local ranges)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: farmwatch-agent pcap [--format table|json] [--progress] [--bpf EXPR] [--local ADDRS] FILE...")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, true); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no capture files given")}
+	}
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return usageError{err}
+	}
+	var threshold report.Severity
+	if *failOn != "" {
+		if threshold, err = report.ParseSeverity(*failOn); err != nil {
+			return usageError{fmt.Errorf("--fail-on: %w", err)}
+		}
+	}
+	cfg := network.Config{Host: report.Host{Name: "pcap", ID: "pcap:" + filepath.Base(fs.Arg(0))}}
+	for _, p := range strings.Split(*local, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return usageError{fmt.Errorf("--local: %w", err)}
+		}
+		cfg.LocalNets = append(cfg.LocalNets, pfx)
+	}
+	if *bpf != "" {
+		flt, err := filter.Compile(*bpf)
+		if err != nil {
+			return usageError{fmt.Errorf("--bpf: %w", err)}
+		}
+		cfg.Filter = flt
+	}
+	var bar *progressBar
+	if *progress {
+		if file, ok := stderr.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+			bar = &progressBar{w: stderr}
+		}
+	}
+	var prog network.Progress
+	if bar != nil {
+		prog = bar.update
+	}
+	findings, _, aerr := network.AnalyzeFiles(ctx, cfg, fs.Args(), prog)
+	if bar != nil {
+		bar.done()
+	}
+	// Findings up to a read error are printed before the error is reported.
+	if err := report.Write(stdout, f, findings); err != nil {
+		return err
+	}
+	if aerr != nil {
+		return fmt.Errorf("reading captures: %w", aerr)
+	}
+	if *failOn != "" {
+		if max, ok := report.MaxSeverity(findings); ok && max >= threshold {
+			return severityExit{fmt.Sprintf("found a %s finding (--fail-on %s)", max, threshold)}
+		}
+	}
+	return nil
+}
+
+// progressBar draws a one-line bar on a terminal, at most 10 times a second.
+type progressBar struct {
+	w    io.Writer
+	last time.Time
+}
+
+func (p *progressBar) update(done, total int64) {
+	if total <= 0 || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	frac := float64(done) / float64(total)
+	if frac > 1 {
+		frac = 1
+	}
+	const width = 40
+	n := int(frac * width)
+	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %s / %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, mib(done), mib(total))
+}
+
+func (p *progressBar) done() { fmt.Fprint(p.w, "\r\033[K") }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

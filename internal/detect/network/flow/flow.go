@@ -1,0 +1,569 @@
+// Package flow keeps per-flow state for the traffic engine with bounded
+// memory: a table keyed by a fixed-size canonical 5-tuple, least-recently
+// used lists for idle timeouts, a cap on live flows with counted eviction,
+// per-direction size and inter-arrival statistics, OFF→ON activity
+// transitions, and a small capture of the first payload bytes each way.
+package flow
+
+import (
+	"bytes"
+	"net/netip"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
+)
+
+// Key is the canonical (direction-free) identity of a flow.
+type Key struct {
+	A, B         [16]byte
+	APort, BPort uint16
+	Proto        uint8
+	V6           bool
+}
+
+// Direction indexes Flow.Dir.
+const (
+	C2S = 0 // client (initiator) to server
+	S2C = 1
+)
+
+// Endpoint is one side of a flow.
+type Endpoint struct {
+	Addr netip.Addr
+	Port uint16
+}
+
+// String renders addr:port.
+func (e Endpoint) String() string {
+	return netip.AddrPortFrom(e.Addr, e.Port).String()
+}
+
+// Buffer sizes: how much of each direction's payload is kept for the
+// protocol parsers. The server side is larger because TLS certificates
+// arrive there.
+const (
+	ClientBytes  = 2048
+	ServerBytes  = 4096
+	MaxDatagrams = 4   // UDP datagrams kept per direction
+	DgramBytes   = 512 // bytes kept per UDP datagram
+	MaxSamples   = 64  // response-delay samples
+	MaxOnsets    = 128 // OFF→ON transitions per direction
+	SmallPayload = 150 // "small" (human input sized) payload threshold
+	OffGap       = 500 * time.Millisecond
+)
+
+// Datagram locates one kept UDP datagram inside Dir.Buf.
+type Datagram struct {
+	Off, N uint16
+	Len    int // original payload length
+}
+
+// Dir is the state of one direction.
+type Dir struct {
+	Packets, Bytes               uint64
+	PayloadPackets, PayloadBytes uint64
+	Small                        uint64 // payload packets ≤ SmallPayload bytes
+	BareACKs                     uint64
+	FirstPayload, LastPayload    int64
+	IATCount                     uint64
+	IATSum                       int64
+	IATHist                      [16]uint32 // log2(ms) buckets of payload inter-arrival
+	MaxPayload                   int
+	Buf                          []byte // first payload bytes (TCP stream order) or datagrams
+	Dgrams                       [MaxDatagrams]Datagram
+	NDgrams                      int
+	nextSeq                      uint32
+	seqSet, gap                  bool
+	Onsets                       []int64 // OFF→ON transition times (ns)
+	fin                          bool
+}
+
+// Full reports whether the direction's capture buffer holds all it will.
+func (d *Dir) Full(limit int) bool {
+	return d.gap || len(d.Buf) >= limit || d.NDgrams >= MaxDatagrams
+}
+
+// Datagram returns the i-th kept datagram.
+func (d *Dir) Datagram(i int) []byte {
+	g := d.Dgrams[i]
+	return d.Buf[g.Off : int(g.Off)+int(g.N)]
+}
+
+// MedianIATms approximates the median payload inter-arrival time in ms
+// from the log2 histogram (bucket lower bound; 0 for bucket 0).
+func (d *Dir) MedianIATms() float64 {
+	if d.IATCount == 0 {
+		return 0
+	}
+	half := (d.IATCount + 1) / 2
+	var acc uint64
+	for i, c := range d.IATHist {
+		acc += uint64(c)
+		if acc >= half {
+			if i == 0 {
+				return 0.5
+			}
+			return float64(uint64(1)<<(i-1)) * 1.5
+		}
+	}
+	return 0
+}
+
+// SmallFrac is the fraction of payload packets that are small.
+func (d *Dir) SmallFrac() float64 {
+	if d.PayloadPackets == 0 {
+		return 0
+	}
+	return float64(d.Small) / float64(d.PayloadPackets)
+}
+
+// Flow is one bidirectional conversation.
+type Flow struct {
+	Key            Key
+	Proto          uint8
+	Client, Server Endpoint
+	Start, Last    int64 // unix ns
+	Dir            [2]Dir
+	// TCP handshake timing: SYN, SYN-ACK and first ACK from the client.
+	SynTS, SynAckTS, HandshakeAckTS int64
+	SawSYN                          bool
+	Closed                          bool
+	// Inspected is set once the payload was parsed (buffers released).
+	Inspected bool
+	// Meta holds whatever the engine's inspectors derived; opaque here.
+	Meta any
+	// ServerName is a DNS name the capture resolved to the server address.
+	ServerName string
+	// Response-delay samples: client payload → next server payload (ns).
+	pendingInput int64
+	Samples      [MaxSamples]int64
+	NSamples     int
+
+	prev, next *Flow
+	list       *lru
+}
+
+// HandshakeRTT returns SYN→ACK time (the round trip seen from the capture
+// point through both ends), or 0 when the handshake was not seen.
+func (f *Flow) HandshakeRTT() time.Duration {
+	if !f.SawSYN || f.HandshakeAckTS == 0 || f.HandshakeAckTS < f.SynTS {
+		return 0
+	}
+	return time.Duration(f.HandshakeAckTS - f.SynTS)
+}
+
+// Duration of the flow so far.
+func (f *Flow) Duration() time.Duration { return time.Duration(f.Last - f.Start) }
+
+type lru struct{ head, tail *Flow }
+
+func (l *lru) pushFront(f *Flow) {
+	f.list, f.prev, f.next = l, nil, l.head
+	if l.head != nil {
+		l.head.prev = f
+	}
+	l.head = f
+	if l.tail == nil {
+		l.tail = f
+	}
+}
+
+func (l *lru) remove(f *Flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		l.tail = f.prev
+	}
+	f.prev, f.next, f.list = nil, nil, nil
+}
+
+// Config bounds the table.
+type Config struct {
+	MaxFlows   int           // live flows; the least recently active is evicted beyond it
+	TCPIdle    time.Duration // idle timeout for TCP flows
+	UDPIdle    time.Duration // idle timeout for UDP and other flows
+	SweepEvery time.Duration // how often (capture time) idle flows are swept
+}
+
+// DefaultConfig is used for zero fields.
+var DefaultConfig = Config{MaxFlows: 65536, TCPIdle: 5 * time.Minute, UDPIdle: 2 * time.Minute, SweepEvery: time.Second}
+
+// Stats counts what the table did.
+type Stats struct {
+	Created, Expired, Evicted, Closed, Ignored uint64
+	Active                                     int
+}
+
+// Table is the flow table. It is not safe for concurrent use.
+type Table struct {
+	cfg       Config
+	m         map[Key]*Flow
+	tcp, udp  lru
+	nextSweep int64
+	stats     Stats
+	free      []*Flow
+	bufPool   [][]byte
+	// Done is called for each flow leaving the table (closed, idle,
+	// evicted or flushed); the flow must not be retained after it returns.
+	Done func(*Flow)
+}
+
+// NewTable makes a table; done receives finished flows.
+func NewTable(cfg Config, done func(*Flow)) *Table {
+	d := DefaultConfig
+	if cfg.MaxFlows <= 0 {
+		cfg.MaxFlows = d.MaxFlows
+	}
+	if cfg.TCPIdle <= 0 {
+		cfg.TCPIdle = d.TCPIdle
+	}
+	if cfg.UDPIdle <= 0 {
+		cfg.UDPIdle = d.UDPIdle
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = d.SweepEvery
+	}
+	return &Table{cfg: cfg, m: make(map[Key]*Flow, 1024), Done: done}
+}
+
+// Stats returns counters.
+func (t *Table) Stats() Stats {
+	s := t.stats
+	s.Active = len(t.m)
+	return s
+}
+
+func addrOf(b *[16]byte, v6 bool) netip.Addr {
+	if v6 {
+		return netip.AddrFrom16(*b)
+	}
+	return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
+}
+
+func makeKey(p *decode.Packet) (Key, bool) {
+	// ESP carries no ports and its SPIs differ per direction: key ESP on
+	// the address pair only (ports are zero in the decoded packet).
+	sp, dp := p.SrcPort, p.DstPort
+	c := bytes.Compare(p.Src[:], p.Dst[:])
+	if c < 0 || (c == 0 && sp <= dp) {
+		return Key{A: p.Src, B: p.Dst, APort: sp, BPort: dp, Proto: p.Proto, V6: p.V6}, true
+	}
+	return Key{A: p.Dst, B: p.Src, APort: dp, BPort: sp, Proto: p.Proto, V6: p.V6}, false
+}
+
+// Lookup finds or creates the flow of p at time ts (unix ns) and returns it
+// with the packet's direction. It returns nil for TCP packets that carry no
+// payload and do not open a connection (late ACKs, FINs and RSTs of flows
+// the table no longer holds).
+func (t *Table) Lookup(p *decode.Packet, ts int64) (*Flow, int) {
+	if ts >= t.nextSweep {
+		t.sweep(ts)
+		t.nextSweep = ts + int64(t.cfg.SweepEvery)
+	}
+	k, _ := makeKey(p)
+	f := t.m[k]
+	if f == nil {
+		if p.Proto == decode.ProtoTCP && len(p.Payload) == 0 && p.Flags&decode.FlagSYN == 0 {
+			t.stats.Ignored++
+			return nil, 0
+		}
+		f = t.newFlow(k, p, ts)
+	} else {
+		f.list.remove(f)
+	}
+	if f.Proto == decode.ProtoTCP {
+		t.tcp.pushFront(f)
+	} else {
+		t.udp.pushFront(f)
+	}
+	dir := C2S
+	if p.SrcPort != f.Client.Port || !sameAddr(f.Client.Addr, &p.Src, p.V6) {
+		dir = S2C
+	}
+	if p.Proto == decode.ProtoESP && !sameAddr(f.Client.Addr, &p.Src, p.V6) {
+		dir = S2C
+	}
+	return f, dir
+}
+
+func sameAddr(a netip.Addr, b *[16]byte, v6 bool) bool {
+	if v6 {
+		return a.As16() == *b
+	}
+	a4 := a.As4()
+	return a4[0] == b[0] && a4[1] == b[1] && a4[2] == b[2] && a4[3] == b[3]
+}
+
+func (t *Table) newFlow(k Key, p *decode.Packet, ts int64) *Flow {
+	for len(t.m) >= t.cfg.MaxFlows {
+		victim := t.tcp.tail
+		if victim == nil || (t.udp.tail != nil && t.udp.tail.Last < victim.Last) {
+			victim = t.udp.tail
+		}
+		if victim == nil {
+			break
+		}
+		t.stats.Evicted++
+		t.finish(victim)
+	}
+	var f *Flow
+	if n := len(t.free); n > 0 {
+		f, t.free = t.free[n-1], t.free[:n-1]
+		*f = Flow{}
+	} else {
+		f = new(Flow)
+	}
+	f.Key, f.Proto, f.Start, f.Last = k, p.Proto, ts, ts
+	src := Endpoint{addrOf(&p.Src, p.V6), p.SrcPort}
+	dst := Endpoint{addrOf(&p.Dst, p.V6), p.DstPort}
+	swap := false
+	switch {
+	case p.Proto == decode.ProtoTCP && p.Flags&decode.FlagSYN != 0:
+		swap = p.Flags&decode.FlagACK != 0 // first seen is the SYN-ACK
+	case p.Proto == decode.ProtoTCP || p.Proto == decode.ProtoUDP:
+		swap = wellKnown(p.SrcPort) && !wellKnown(p.DstPort)
+	}
+	if swap {
+		src, dst = dst, src
+	}
+	f.Client, f.Server = src, dst
+	t.m[k] = f
+	t.stats.Created++
+	return f
+}
+
+// wellKnown marks ports that are servers' rather than ephemeral clients'.
+func wellKnown(p uint16) bool {
+	return p < 1024 || serverPorts[p]
+}
+
+var serverPorts = map[uint16]bool{1080: true, 1194: true, 1494: true, 3389: true, 4000: true, 4500: true, 4899: true,
+	5900: true, 5901: true, 5938: true, 7070: true, 8080: true, 8443: true, 9418: true, 3478: true, 2408: true}
+
+// Update accounts packet p (direction dir, time ts) to f
+// and keeps payload bytes while the direction's buffer has room. It
+// returns true when f finished (both FINs or a RST) and was handed to Done.
+func (t *Table) Update(f *Flow, dir int, p *decode.Packet, ts int64) bool {
+	d := &f.Dir[dir]
+	d.Packets++
+	d.Bytes += uint64(p.IPLen)
+	if ts > f.Last {
+		f.Last = ts
+	}
+	n := len(p.Payload)
+	if f.Proto == decode.ProtoTCP {
+		fl := p.Flags
+		switch {
+		case fl&decode.FlagSYN != 0 && fl&decode.FlagACK == 0:
+			f.SynTS, f.SawSYN = ts, true
+		case fl&decode.FlagSYN != 0:
+			f.SynAckTS = ts
+		case dir == C2S && f.SynAckTS != 0 && f.HandshakeAckTS == 0:
+			f.HandshakeAckTS = ts
+		}
+		if n == 0 && fl&(decode.FlagSYN|decode.FlagFIN|decode.FlagRST) == 0 && fl&decode.FlagACK != 0 {
+			d.BareACKs++
+		}
+		if fl&decode.FlagSYN != 0 {
+			d.nextSeq, d.seqSet = p.Seq+1, true
+		}
+		if n > 0 {
+			t.payload(f, dir, d, p, ts)
+			if !f.Inspected { // once parsed, no more payload is kept
+				t.keepStream(d, p, limit(dir))
+			}
+		}
+		if fl&decode.FlagFIN != 0 {
+			d.fin = true
+		}
+		if fl&decode.FlagRST != 0 || (f.Dir[0].fin && f.Dir[1].fin) {
+			f.Closed = true
+			t.stats.Closed++
+			t.finish(f)
+			return true
+		}
+		return false
+	}
+	if n > 0 || f.Proto != decode.ProtoUDP {
+		t.payload(f, dir, d, p, ts)
+		if d.NDgrams < MaxDatagrams && n > 0 && !f.Inspected {
+			keep := n
+			if keep > DgramBytes {
+				keep = DgramBytes
+			}
+			if d.Buf == nil {
+				d.Buf = t.getBuf()
+			}
+			d.Dgrams[d.NDgrams] = Datagram{Off: uint16(len(d.Buf)), N: uint16(keep), Len: n}
+			d.Buf = append(d.Buf, p.Payload[:keep]...)
+			d.NDgrams++
+		}
+	}
+	return false
+}
+
+func limit(dir int) int {
+	if dir == C2S {
+		return ClientBytes
+	}
+	return ServerBytes
+}
+
+func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
+	n := len(p.Payload)
+	if d.PayloadPackets > 0 {
+		iat := ts - d.LastPayload
+		if iat < 0 {
+			iat = 0
+		}
+		d.IATCount++
+		d.IATSum += iat
+		ms := iat / int64(time.Millisecond)
+		b := 0
+		for ms > 0 && b < len(d.IATHist)-1 {
+			ms >>= 1
+			b++
+		}
+		d.IATHist[b]++
+		if iat >= int64(OffGap) && len(d.Onsets) < MaxOnsets {
+			if d.Onsets == nil {
+				d.Onsets = make([]int64, 0, 16)
+			}
+			d.Onsets = append(d.Onsets, ts)
+		}
+	} else {
+		d.FirstPayload = ts
+	}
+	d.LastPayload = ts
+	d.PayloadPackets++
+	d.PayloadBytes += uint64(n)
+	if n <= SmallPayload {
+		d.Small++
+	}
+	if n > d.MaxPayload {
+		d.MaxPayload = n
+	}
+	// Response delay: a small client payload followed by the next server payload.
+	if dir == C2S {
+		if n <= SmallPayload && f.pendingInput == 0 {
+			f.pendingInput = ts
+		}
+	} else if f.pendingInput != 0 {
+		if f.NSamples < MaxSamples {
+			f.Samples[f.NSamples] = ts - f.pendingInput
+			f.NSamples++
+		}
+		f.pendingInput = 0
+	}
+}
+
+// keepStream appends in-order TCP payload to the direction's buffer,
+// skipping retransmitted bytes and stopping at the first gap.
+func (t *Table) keepStream(d *Dir, p *decode.Packet, max int) {
+	if d.gap || len(d.Buf) >= max {
+		return
+	}
+	data, seq := p.Payload, p.Seq
+	if !d.seqSet {
+		d.nextSeq, d.seqSet = seq, true
+	}
+	diff := int32(seq - d.nextSeq)
+	switch {
+	case diff > 0:
+		d.gap = true // lost or out-of-order segment: the stream prefix ends here
+		return
+	case diff < 0:
+		skip := -int64(diff) // int64: -math.MinInt32 overflows int32
+		if skip >= int64(len(data)) {
+			return
+		}
+		data = data[skip:]
+	}
+	d.nextSeq += uint32(len(data))
+	if d.Buf == nil {
+		d.Buf = t.getBuf()
+	}
+	room := max - len(d.Buf)
+	if len(data) > room {
+		data = data[:room]
+	}
+	d.Buf = append(d.Buf, data...)
+}
+
+func (t *Table) getBuf() []byte {
+	if n := len(t.bufPool); n > 0 {
+		b := t.bufPool[n-1]
+		t.bufPool = t.bufPool[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, ServerBytes)
+}
+
+// ReleaseBuffers returns f's payload buffers to the pool; the engine calls
+// it once it has parsed them.
+func (t *Table) ReleaseBuffers(f *Flow) {
+	for i := range f.Dir {
+		if b := f.Dir[i].Buf; b != nil && cap(b) >= ServerBytes && len(t.bufPool) < 4096 {
+			t.bufPool = append(t.bufPool, b)
+		}
+		f.Dir[i].Buf = nil
+	}
+}
+
+func (t *Table) sweep(now int64) {
+	for _, l := range []*lru{&t.tcp, &t.udp} {
+		idle := int64(t.cfg.UDPIdle)
+		if l == &t.tcp {
+			idle = int64(t.cfg.TCPIdle)
+		}
+		for l.tail != nil && now-l.tail.Last > idle {
+			t.stats.Expired++
+			t.finish(l.tail)
+		}
+	}
+}
+
+func (t *Table) finish(f *Flow) {
+	if f.list != nil {
+		f.list.remove(f)
+	}
+	delete(t.m, f.Key)
+	if t.Done != nil {
+		t.Done(f)
+	}
+	t.ReleaseBuffers(f)
+	f.Meta = nil
+	f.Dir[0].Onsets, f.Dir[1].Onsets = nil, nil
+	if len(t.free) < 4096 {
+		t.free = append(t.free, f)
+	}
+}
+
+// Each calls fn for every live flow (most recently active first). fn must
+// not add or remove flows.
+func (t *Table) Each(fn func(*Flow)) {
+	for _, l := range []*lru{&t.tcp, &t.udp} {
+		for f := l.head; f != nil; f = f.next {
+			fn(f)
+		}
+	}
+}
+
+// Flush finishes every live flow, oldest first (end of capture).
+func (t *Table) Flush() {
+	for t.tcp.tail != nil || t.udp.tail != nil {
+		v := t.tcp.tail
+		if v == nil || (t.udp.tail != nil && t.udp.tail.Start < v.Start) {
+			v = t.udp.tail
+		}
+		t.finish(v)
+	}
+}
+
+// Packets is the number of packets accounted in both directions.
+func (f *Flow) Packets() uint64 { return f.Dir[0].Packets + f.Dir[1].Packets }

@@ -1,0 +1,89 @@
+package flow
+
+import (
+	"testing"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
+)
+
+func seg(src, dst byte, sp, dp uint16, flags uint8, seq uint32, payload string) *decode.Packet {
+	p := &decode.Packet{Proto: decode.ProtoTCP, SrcPort: sp, DstPort: dp, Flags: flags, Seq: seq, Payload: []byte(payload), IPLen: 40 + len(payload)}
+	p.Src[0], p.Dst[0] = src, dst
+	return p
+}
+
+func TestStreamAndHandshake(t *testing.T) {
+	var done []*Flow
+	tb := NewTable(Config{}, func(f *Flow) {
+		done = append(done, f)
+		if got := string(f.Dir[C2S].Buf); got != "hello world" {
+			t.Errorf("client stream %q", got)
+		}
+		if f.HandshakeRTT() != 30*time.Millisecond {
+			t.Errorf("rtt %v", f.HandshakeRTT())
+		}
+	})
+	ms := int64(time.Millisecond)
+	pk := []struct {
+		p  *decode.Packet
+		ts int64
+	}{
+		{seg(1, 2, 5000, 443, decode.FlagSYN, 99, ""), 0},
+		{seg(2, 1, 443, 5000, decode.FlagSYN|decode.FlagACK, 900, ""), 10 * ms},
+		{seg(1, 2, 5000, 443, decode.FlagACK, 100, ""), 30 * ms},
+		{seg(1, 2, 5000, 443, decode.FlagACK|decode.FlagPSH, 100, "hello"), 40 * ms},
+		{seg(1, 2, 5000, 443, decode.FlagACK|decode.FlagPSH, 100, "hello"), 41 * ms},    // retransmission
+		{seg(1, 2, 5000, 443, decode.FlagACK|decode.FlagPSH, 103, "lo world"), 42 * ms}, // overlap
+		{seg(1, 2, 5000, 443, decode.FlagACK|decode.FlagPSH, 200, "after gap"), 43 * ms},
+		{seg(2, 1, 443, 5000, decode.FlagACK, 901, ""), 44 * ms},
+		{seg(1, 2, 5000, 443, decode.FlagFIN|decode.FlagACK, 209, ""), 50 * ms},
+		{seg(2, 1, 443, 5000, decode.FlagFIN|decode.FlagACK, 901, ""), 51 * ms},
+	}
+	for _, s := range pk {
+		f, dir := tb.Lookup(s.p, s.ts)
+		if f == nil {
+			t.Fatal("flow not created")
+		}
+		if f.Client.Port != 5000 {
+			t.Fatalf("client %v", f.Client)
+		}
+		if (s.p.SrcPort == 5000) != (dir == C2S) {
+			t.Fatalf("direction %d for %d", dir, s.p.SrcPort)
+		}
+		tb.Update(f, dir, s.p, s.ts)
+	}
+	if len(done) != 1 || tb.Stats().Closed != 1 {
+		t.Fatalf("closed flows %d stats %+v", len(done), tb.Stats())
+	}
+	// A late ACK of a closed flow does not resurrect it.
+	if f, _ := tb.Lookup(seg(1, 2, 5000, 443, decode.FlagACK, 210, ""), 60*ms); f != nil {
+		t.Error("late ACK created a flow")
+	}
+}
+
+func TestMidStreamServerSide(t *testing.T) {
+	tb := NewTable(Config{}, nil)
+	// First packet seen is from the server port 22: the client is the other side.
+	f, dir := tb.Lookup(seg(2, 1, 22, 40000, decode.FlagACK|decode.FlagPSH, 5, "SSH-2.0-x\r\n"), 0)
+	if f == nil || dir != S2C || f.Server.Port != 22 {
+		t.Fatalf("flow %+v dir %d", f, dir)
+	}
+}
+
+// TestNoCaptureAfterInspection: once the engine parsed a flow's bytes and
+// released them, later payload is counted but not kept.
+func TestNoCaptureAfterInspection(t *testing.T) {
+	tb := NewTable(Config{}, nil)
+	p := seg(1, 2, 5000, 443, decode.FlagACK|decode.FlagPSH, 1, "first")
+	f, dir := tb.Lookup(p, 1)
+	tb.Update(f, dir, p, 1)
+	f.Inspected = true
+	tb.ReleaseBuffers(f)
+	p = seg(1, 2, 5000, 443, decode.FlagACK|decode.FlagPSH, 6, "second")
+	f, dir = tb.Lookup(p, 2)
+	tb.Update(f, dir, p, 2)
+	if f.Dir[C2S].Buf != nil || f.Dir[C2S].PayloadPackets != 2 {
+		t.Errorf("buf %q packets %d", f.Dir[C2S].Buf, f.Dir[C2S].PayloadPackets)
+	}
+}

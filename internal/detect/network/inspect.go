@@ -1,0 +1,111 @@
+package network
+
+import (
+	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network/flow"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/http"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/rdp"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/rfb"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/socks"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/ssh"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/stun"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/tls"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/wire"
+)
+
+// inspectCommon runs the protocol parsers every analyzer may rely on.
+func inspectCommon(v *view, m *Meta) {
+	if v.f.Proto == 6 {
+		inspectTCP(v, m)
+		return
+	}
+	if v.f.Proto != 17 {
+		return
+	}
+	for d := 0; d < 2; d++ {
+		dg, _ := v.dgrams(d)
+		for _, b := range dg {
+			if s, err := stun.Parse(b); err == nil {
+				m.STUNPackets++
+				if m.STUN == nil {
+					m.STUN = s
+				}
+				continue
+			}
+			if d == flow.C2S && m.TLSClient == nil && tls.IsHandshake(b) && b[1] == 0xfe {
+				if ch, err := tls.ParseClientHello(b); err == nil {
+					m.TLSClient, m.JA4, m.DTLS = ch, ch.JA4('d'), true
+				}
+			}
+		}
+	}
+}
+
+func inspectTCP(v *view, m *Meta) {
+	c, s := v.c2s, v.s2c
+	if tls.IsHandshake(c) {
+		if ch, err := tls.ParseClientHello(c); err == nil {
+			m.TLSClient, m.JA4 = ch, ch.JA4('t')
+		}
+	}
+	if tls.IsHandshake(s) {
+		if sh, err := tls.ParseServer(s); err == nil {
+			m.TLSServer = sh
+		}
+	}
+	if req, body, err := http.ParseRequest(c); err == nil {
+		m.HTTPReq = req
+		if resp, err := http.ParseResponse(s); err == nil {
+			m.HTTPResp = resp
+			if resp.Status == 101 && strings.EqualFold(resp.Upgrade, "websocket") {
+				m.WSClient = wire.WebSocketPayload(body)
+				m.WSServer = wire.WebSocketPayload(resp.Body)
+			}
+			if req.Method == "CONNECT" && resp.Status == 200 && m.TLSClient == nil {
+				// The tunnelled bytes follow the response: look for TLS inside.
+				if i := strings.Index(string(c), "\r\n\r\n"); i > 0 && tls.IsHandshake(c[i+4:]) {
+					if ch, err := tls.ParseClientHello(c[i+4:]); err == nil {
+						m.TLSClient, m.JA4 = ch, ch.JA4('t')
+					}
+				}
+			}
+		}
+	}
+	if sess, err := socks.Parse(c, s); err == nil {
+		m.SOCKS = sess
+	}
+	if st, err := ssh.Parse(c); err == nil {
+		m.SSHClient = st
+	}
+	if st, err := ssh.Parse(s); err == nil {
+		m.SSHServer = st
+	}
+	if h, err := rfb.Parse(s, c); err == nil {
+		m.RFB = h
+	}
+	if r, err := rdp.ParseRequest(c); err == nil {
+		m.RDPRequest = r
+		if cc, err := rdp.ParseConfirm(s); err == nil {
+			m.RDPConfirm = cc
+		}
+		// RDP upgraded to TLS (CredSSP/NLA): the handshake follows the
+		// X.224 exchange.
+		if cn, sn := tpktLen(c), tpktLen(s); cn > 0 && sn > 0 && cn < len(c) && sn < len(s) {
+			if ch, err := tls.ParseClientHello(c[cn:]); err == nil {
+				m.TLSClient, m.JA4 = ch, ch.JA4('t')
+			}
+			if sh, err := tls.ParseServer(s[sn:]); err == nil {
+				m.TLSServer = sh
+			}
+		}
+	}
+}
+
+// tpktLen returns the length of the TPKT packet at the start of b, or 0.
+func tpktLen(b []byte) int {
+	if len(b) < 4 || b[0] != 3 || b[1] != 0 {
+		return 0
+	}
+	return int(b[2])<<8 | int(b[3])
+}
