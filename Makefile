@@ -52,8 +52,13 @@ test: deps build
 test-unit:
 	$(GO) test -count=1 ./...
 
+# bench runs every Go benchmark, then the traffic engine side by side with
+# tshark on a ≥ 70 MB mixed capture built from the shared corpus.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	@if command -v tshark >/dev/null && [ -n "$$FARMWATCH_SHARED" ]; then \
+		FARMWATCH_TSHARK=1 $(GO) test -count=1 -run '^TestCompareTshark$$' -v ./internal/detect/network | grep -v '^=== RUN'; \
+	else echo "make bench: tshark comparison skipped (needs tshark and ../shared)"; fi
 
 # bench-agent measures the running agent's idle RSS and CPU (DURATION seconds).
 bench-agent: build
