@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/farmwatch/farmwatch/internal/source"
 )
 
 // devpkeyBusReportedDeviceDesc is DEVPKEY_Device_BusReportedDeviceDesc:
@@ -181,8 +183,8 @@ func CollectWindows(ctx context.Context, dir string) error {
 		mons = []Monitor{}
 	}
 	return errors.Join(err,
-		writeJSONFile(filepath.Join(dir, FilePnPDevices), devs),
-		writeJSONFile(filepath.Join(dir, FileMonitors), mons))
+		source.WriteJSONFile(filepath.Join(dir, FilePnPDevices), devs),
+		source.WriteJSONFile(filepath.Join(dir, FileMonitors), mons))
 }
 
 func LiveDarwin(context.Context) (*Inventory, error) {
