@@ -21,7 +21,7 @@ DEB_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages.txt | xargs)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-unit deps bench bench-agent fuzz lint cross clean
+.PHONY: all build run test test-unit deps bench bench-agent fuzz lint cross package clean
 
 all: build
 
@@ -93,6 +93,11 @@ cross:
 			GOOS=$$os GOARCH=$$arch $(GO) build $(BUILDFLAGS) -o dist/$$os-$$arch/$$b$$ext ./cmd/$${b#farmwatch-}; \
 		done; \
 	done
+
+# package builds .deb/.rpm (nfpm), .msi (wixl), macOS .pkg (tools/mkpkg) and the
+# .mobileconfig into dist/packages; SIGN_CERT/SIGN_KEY sign the .exe and .msi.
+package: cross
+	packaging/build.sh $(VERSION) dist/packages
 
 clean:
 	rm -rf bin dist
