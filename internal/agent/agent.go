@@ -80,7 +80,30 @@ func (a *Agent) Run(ctx context.Context) error {
 	for _, s := range pl.Senders() {
 		senders.Go("sender-"+s.Transport.Name(), s.Run)
 	}
-	g.Go("scheduler", func(ctx context.Context) error { return a.schedule(ctx, src, pl) })
+	fired := make(chan string, 16)
+	for _, in := range a.runnerSnapshot().Instances {
+		reg, ok := detect.Lookup(in.Name)
+		if !ok || reg.Trigger == nil {
+			continue
+		}
+		name := in.Name
+		g.Go("trigger-"+name, func(ctx context.Context) error {
+			err := reg.Trigger(ctx, func() {
+				select {
+				case fired <- name:
+				default:
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				// No events on this OS or no permission: the interval still
+				// runs the detector, so the agent carries on.
+				log.Info("trigger_unavailable", zap.String("detector", name), zap.Error(err))
+				<-ctx.Done()
+			}
+			return ctx.Err()
+		})
+	}
+	g.Go("scheduler", func(ctx context.Context) error { return a.schedule(ctx, src, pl, fired) })
 	g.Go("heartbeat", func(ctx context.Context) error { return a.heartbeats(ctx, pl, cfg.Report.HeartbeatInterval) })
 	log.Info("agent_started", zap.String("version", a.Version), zap.String("host", host.Name), zap.Int("detectors", len(a.runnerSnapshot().Instances)))
 	err = g.Wait()
@@ -125,8 +148,8 @@ func (a *Agent) runnerSnapshot() *detect.Runner {
 }
 
 // schedule runs every detector once at start, then each on its interval
-// with ±10 % jitter, one at a time.
-func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pipeline) error {
+// with ±10 % jitter, one at a time, and at once when its trigger fires.
+func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pipeline, fired <-chan string) error {
 	next := map[string]time.Time{}
 	for {
 		r := a.runnerSnapshot()
@@ -175,6 +198,10 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 			} else {
 				a.Logger.Info("config_reloaded", zap.String("config", a.ConfigPath))
 			}
+		case name := <-fired:
+			timer.Stop()
+			a.Logger.Debug("detector_triggered", zap.String("detector", name))
+			next[name] = time.Now()
 		case <-timer.C:
 		}
 	}

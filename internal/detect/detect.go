@@ -55,6 +55,11 @@ type Registration struct {
 	// snapshot directory (`farmwatch-agent collect`); nil when the generic
 	// process/connection/service files are all it needs.
 	Collect func(ctx context.Context, src source.Source, dir string) error
+	// Trigger, when set, runs for the life of the agent and calls fire
+	// whenever the detector should run at once (hardware: a device was
+	// plugged in). It returns when ctx ends, or an error when the OS gives
+	// no such events (the detector then runs on its interval only).
+	Trigger func(ctx context.Context, fire func()) error
 }
 
 var (

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/detect"
+	"github.com/farmwatch/farmwatch/internal/detect/hardware/hotplug"
 	"github.com/farmwatch/farmwatch/internal/detect/hardware/inventory"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
@@ -67,12 +68,14 @@ type Settings struct {
 
 func init() {
 	detect.Register(detect.Registration{
-		Name:           Name,
-		Description:    "IP-KVMs, HID injectors and mouse jigglers: USB identities and structure, HID descriptors, display EDIDs, lid state",
-		DefaultTimeout: 20 * time.Second,
-		NewSettings:    func() any { return &Settings{ReportVM: true} },
-		New:            func(s any) (detect.Detector, error) { return New(*s.(*Settings)) },
-		Collect:        Collect,
+		Name:            Name,
+		Description:     "IP-KVMs, HID injectors and mouse jigglers: USB identities and structure, HID descriptors, display EDIDs, lid state",
+		DefaultTimeout:  20 * time.Second,
+		DefaultInterval: 5 * time.Minute,
+		NewSettings:     func() any { return &Settings{ReportVM: true} },
+		New:             func(s any) (detect.Detector, error) { return New(*s.(*Settings)) },
+		Collect:         Collect,
+		Trigger:         hotplugTrigger,
 	})
 }
 
@@ -180,4 +183,11 @@ func Collect(ctx context.Context, src source.Source, dir string) error {
 	default:
 		return fmt.Errorf("hardware: collect: unsupported OS %q", os)
 	}
+}
+
+// hotplugTrigger fires once per burst of kernel uevents a plugged or
+// removed device causes (Linux netlink; within about 1.3 s of the plug).
+func hotplugTrigger(ctx context.Context, fire func()) error {
+	w := hotplug.NewBatching(func([]hotplug.Event) { fire() }, 300*time.Millisecond, time.Second)
+	return w.Run(ctx)
 }
