@@ -28,7 +28,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for ns in fwctl fwmid fwlap fwtgt; do ip netns del $ns 2>/dev/null || true; done
+  cleanup_ns
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,7 +71,15 @@ setup_net() {
   bg inns fwmid "$netdelay" -a fw-m1 -b fw-m2 -delay 90ms -jitter 5ms
   for _ in $(seq 50); do inns fwctl ping -c1 -W1 10.200.0.2 >/dev/null 2>&1 && break; sleep 0.1; done
 }
-cleanup_ns() { for ns in fwctl fwmid fwlap fwtgt; do ip netns del $ns 2>/dev/null || true; done; }
+# cleanup_ns ends every process still inside the namespaces (forked session
+# children, daemons) before deleting them, so nothing outlives a recording.
+cleanup_ns() {
+  for ns in fwctl fwmid fwlap fwtgt; do
+    ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del $ns 2>/dev/null || true
+  done
+  pkill -9 -f "$work/" 2>/dev/null || true
+}
 
 capture_start() { # name iface
   cap="$work/$1.pcap"
@@ -262,5 +270,6 @@ for s in "${scenarios[@]}"; do
   "rec_${s//-/_}"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
+  cleanup_ns
   pids=()
 done

@@ -85,6 +85,9 @@ func (s *LiveSource) Processes(ctx context.Context) ([]Process, error) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		if st, err := pr.StatusWithContext(ctx); err == nil && len(st) > 0 && st[0] == process.Zombie {
+			continue // exited, waiting to be reaped: not running anything
+		}
 		p := Process{PID: pr.Pid}
 		p.PPID, _ = pr.PpidWithContext(ctx)
 		p.Name, _ = pr.NameWithContext(ctx)

@@ -557,8 +557,41 @@ func (d *Detector) serviceFindings(host report.Host, hostOS string, svcs []sourc
 				f.Severity = report.SeverityInfo
 			}
 			f.ID = report.StableID(host.ID, "remoteaccess.service", f.Tool, s.Name)
+			if f.Rule == "remoteaccess.service.installed" && f.Severity == report.SeverityLow {
+				f.ID = report.StableID(host.ID, "remoteaccess.service", f.Tool, "installed:"+t.ID)
+			}
 			out = append(out, f)
 		}
+	}
+	return mergeInstalled(out)
+}
+
+// mergeInstalled folds several installed-not-running services of one tool
+// (openvpn@.service, openvpn-client@.service, …) into one finding.
+func mergeInstalled(fs []report.Finding) []report.Finding {
+	var out []report.Finding
+	byTool := map[string]int{}
+	for _, f := range fs {
+		if f.Rule != "remoteaccess.service.installed" || f.Severity != report.SeverityLow {
+			out = append(out, f)
+			continue
+		}
+		id, _ := f.Evidence["catalog_id"].(string)
+		i, ok := byTool[id]
+		if !ok {
+			byTool[id] = len(out)
+			out = append(out, f)
+			continue
+		}
+		m := &out[i]
+		names, _ := m.Evidence["services"].([]string)
+		if names == nil {
+			names = []string{m.Evidence["service"].(string)}
+		}
+		names = append(names, f.Evidence["service"].(string))
+		m.Evidence["services"] = names
+		product, _ := m.Evidence["product"].(string)
+		m.Summary = fmt.Sprintf("%s is installed (%d services: %s) but not running", product, len(names), strings.Join(names, ", "))
 	}
 	return out
 }
