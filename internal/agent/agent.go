@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -25,6 +26,9 @@ import (
 	"github.com/farmwatch/farmwatch/internal/run"
 	"github.com/farmwatch/farmwatch/internal/source"
 )
+
+// DefaultMemoryLimit is the Go soft memory limit when GOMEMLIMIT is unset.
+const DefaultMemoryLimit = 48 << 20
 
 // Agent runs detectors and reports until its context ends.
 type Agent struct {
@@ -52,6 +56,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		log = zap.NewNop()
 	}
 	a.Logger = log
+	// A soft memory limit unless the service manager set GOMEMLIMIT: the GC
+	// works harder instead of letting the heap grow.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(DefaultMemoryLimit)
+	}
 	cfg, err := a.load()
 	if err != nil {
 		return err
@@ -184,6 +193,9 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 				a.Logger.Error("report_failed", zap.String("detector", due.Name), zap.Error(err))
 			}
 			next[due.Name] = time.Now().Add(jitter(due.Interval))
+			// Between runs the agent idles for seconds to minutes: hand the
+			// scan's garbage back to the OS so idle RSS stays small.
+			debug.FreeOSMemory()
 			continue
 		}
 		timer := time.NewTimer(time.Until(wake))

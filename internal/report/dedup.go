@@ -6,9 +6,10 @@ import (
 )
 
 // Deduper suppresses repeats of the same finding id inside a window: the
-// first sighting is emitted, later ones inside the window only raise Count
-// and LastSeen, and the next sighting after the window is emitted again
-// carrying the accumulated count.
+// first sighting is emitted, later ones inside the window are counted, and
+// the next sighting after the window is emitted again with Count = the
+// sightings since the previous emission (so a receiver that adds counts, as
+// the collector does, gets the true total) and LastSeen.
 type Deduper struct {
 	Window time.Duration
 	Now    func() time.Time
@@ -40,7 +41,7 @@ func (d *Deduper) Filter(fs []Finding) []Finding {
 	for _, f := range fs {
 		e, ok := d.seen[f.ID]
 		if !ok {
-			d.seen[f.ID] = &dedupEntry{emitted: now, count: 1, last: now}
+			d.seen[f.ID] = &dedupEntry{emitted: now, count: 0, last: now}
 			f.Count = 1
 			out = append(out, f)
 			continue
@@ -50,6 +51,7 @@ func (d *Deduper) Filter(fs []Finding) []Finding {
 		if now.Sub(e.emitted) >= d.Window {
 			e.emitted = now
 			f.Count = e.count
+			e.count = 0
 			last := now
 			f.LastSeen = &last
 			out = append(out, f)
