@@ -15,7 +15,7 @@ ifneq ($(wildcard $(SHARED)/README.md),)
 export FARMWATCH_SHARED := $(SHARED)
 endif
 
-BINARIES := farmwatch-agent
+BINARIES := farmwatch-agent farmwatch-collector
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 DEB_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages.txt | xargs)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -28,6 +28,7 @@ all: build
 build:
 	@mkdir -p bin
 	$(GO) build $(BUILDFLAGS) -o bin/farmwatch-agent ./cmd/agent
+	$(GO) build $(BUILDFLAGS) -o bin/farmwatch-collector ./cmd/collector
 
 run: build
 	./bin/farmwatch-agent scan
@@ -43,10 +44,17 @@ deps:
 	else echo "make deps: not root; end-to-end tests need: $(DEB_PACKAGES)"; fi
 
 # test runs every test. FARMWATCH_E2E=1 makes missing real software a test
-# failure instead of a skip.
+# failure instead of a skip; a throw-away PostgreSQL on loopback serves the
+# collector's storage tests.
 test: deps build
 	@[ -n "$$FARMWATCH_SHARED" ] || echo "make test: ../shared not found; tests that need the shared data will say so and skip"
-	CGO_ENABLED=1 FARMWATCH_E2E=1 FARMWATCH_AGENT_BIN=$(CURDIR)/bin/farmwatch-agent $(GO) test -race -count=1 -timeout 30m ./...
+	@set -e; pgdsn=""; \
+	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		pgdsn=$$(scripts/test-postgres.sh start); trap 'scripts/test-postgres.sh stop' EXIT; \
+		echo "make test: PostgreSQL for storage tests at $$pgdsn"; fi; \
+	CGO_ENABLED=1 FARMWATCH_E2E=1 FARMWATCH_TEST_POSTGRES=$$pgdsn \
+	FARMWATCH_AGENT_BIN=$(CURDIR)/bin/farmwatch-agent FARMWATCH_COLLECTOR_BIN=$(CURDIR)/bin/farmwatch-collector \
+	$(GO) test -race -count=1 -timeout 45m ./...
 
 # test-unit skips the end-to-end suite's software requirements (no root needed).
 test-unit:

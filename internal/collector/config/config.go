@@ -1,0 +1,329 @@
+// Package config loads the farmwatch collector's configuration: defaults,
+// then a strict YAML file (an unknown key is an error naming its line), then
+// environment variables and command-line flags, and validates the result.
+// See docs/collector.md for every key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/farmwatch/farmwatch/internal/report"
+)
+
+// Defaults.
+const (
+	DefaultListen            = "127.0.0.1:8443"
+	DefaultDataDir           = "./farmwatch-data"
+	DefaultMaxBodyBytes      = 4 << 20
+	DefaultMaxInflight       = 32
+	DefaultSilenceHeartbeats = 3
+	DefaultSessionTTL        = 12 * time.Hour
+	DatabaseFile             = "farmwatch.db"
+)
+
+// Config is the whole collector configuration.
+type Config struct {
+	Path     string `yaml:"-"`
+	Listen   string `yaml:"listen"`
+	DataDir  string `yaml:"data_dir"`
+	Database string `yaml:"database"` // "" = SQLite in DataDir; postgres://... = PostgreSQL
+	// HTTP serves plain HTTP, for running behind a TLS-terminating proxy.
+	HTTP              bool     `yaml:"http"`
+	TLS               TLS      `yaml:"tls"`
+	EnrollSecrets     []string `yaml:"enroll_secrets"`
+	MaxBodyBytes      int64    `yaml:"max_body_bytes"`
+	MaxInflight       int      `yaml:"max_inflight"`
+	SilenceHeartbeats int      `yaml:"silence_heartbeats"`
+	Alerts            Alerts   `yaml:"alerts"`
+	Web               Web      `yaml:"web"`
+	Log               Log      `yaml:"log"`
+}
+
+// TLS names the server certificate and, for mutual TLS, the client CA.
+type TLS struct {
+	Cert     string `yaml:"cert"`
+	Key      string `yaml:"key"`
+	ClientCA string `yaml:"client_ca"`
+}
+
+// Alerts configures which alerts exist and where they are delivered.
+type Alerts struct {
+	// MinSeverity: findings at or above it raise an alert (default high).
+	MinSeverity string    `yaml:"min_severity"`
+	Rules       []Rule    `yaml:"rules"`
+	Webhooks    []Webhook `yaml:"webhooks"`
+	Syslog      *Syslog   `yaml:"syslog"`
+}
+
+// Rule routes matching alerts to sinks. Empty lists match everything.
+type Rule struct {
+	Name        string   `yaml:"name"`
+	Kinds       []string `yaml:"kinds"` // finding, host_silent, agent_stopped, shared_infrastructure
+	MinSeverity string   `yaml:"min_severity"`
+	Categories  []string `yaml:"categories"`
+	Tools       []string `yaml:"tools"`
+	Webhooks    []string `yaml:"webhooks"`
+	Syslog      bool     `yaml:"syslog"`
+}
+
+// Webhook is an HTTP endpoint receiving alerts.
+type Webhook struct {
+	Name   string `yaml:"name"`
+	URL    string `yaml:"url"`
+	Format string `yaml:"format"` // json (default) or slack
+}
+
+// Syslog forwards alerts as RFC 5424 messages with a CEF payload.
+type Syslog struct {
+	Address  string `yaml:"address"`  // host:port
+	Protocol string `yaml:"protocol"` // tcp (default) or tls
+	CA       string `yaml:"ca"`       // PEM bundle to verify a TLS syslog server
+}
+
+// Web configures the security team's web page and REST API.
+type Web struct {
+	// AuthHeader, when set, names a header (X-Forwarded-User) carrying the
+	// user name, trusted only from TrustedProxies.
+	AuthHeader     string    `yaml:"auth_header"`
+	TrustedProxies []string  `yaml:"trusted_proxies"`
+	Users          []WebUser `yaml:"users"`
+	SessionTTL     Duration  `yaml:"session_ttl"`
+}
+
+// WebUser is a local account given in the file as a bcrypt hash.
+type WebUser struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level string `yaml:"level"`
+}
+
+// Duration is a time.Duration written as "90s", "12h".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Default returns the configuration of `farmwatch-collector` with no flags.
+func Default() Config {
+	return Config{
+		Listen: DefaultListen, DataDir: DefaultDataDir, MaxBodyBytes: DefaultMaxBodyBytes,
+		MaxInflight: DefaultMaxInflight, SilenceHeartbeats: DefaultSilenceHeartbeats,
+		Alerts: Alerts{MinSeverity: "high"}, Web: Web{SessionTTL: Duration(DefaultSessionTTL)},
+		Log: Log{Level: "info"},
+	}
+}
+
+// Load reads path over the defaults. path "" returns the defaults.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	if err := Parse(bytes.NewReader(b), &c); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
+}
+
+// Parse decodes YAML strictly into c (which holds the defaults).
+func Parse(r io.Reader, c *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// ApplyEnv applies FARMWATCH_DATA_DIR, FARMWATCH_DATABASE, FARMWATCH_LISTEN
+// and FARMWATCH_ENROLL_SECRET (comma-separated) when set.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("FARMWATCH_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	if v := getenv("FARMWATCH_DATABASE"); v != "" {
+		c.Database = v
+	}
+	if v := getenv("FARMWATCH_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("FARMWATCH_ENROLL_SECRET"); v != "" {
+		c.EnrollSecrets = append(c.EnrollSecrets, strings.Split(v, ",")...)
+	}
+}
+
+// DatabaseDSN returns the database to open: the configured one or the SQLite
+// file in the data directory.
+func (c *Config) DatabaseDSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, DatabaseFile)
+}
+
+// AlertKinds lists valid rule kinds.
+var AlertKinds = []string{"finding", "host_silent", "agent_stopped", "shared_infrastructure"}
+
+// Validate checks values and cross-references.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen %q: %v", c.Listen, err)
+	}
+	if c.DataDir == "" {
+		bad("data_dir is empty")
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") && !strings.HasPrefix(c.Database, "sqlite:") {
+		bad("database %q: want postgres://... or sqlite:PATH", c.Database)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		bad("tls: cert and key go together")
+	}
+	if c.HTTP && c.TLS.ClientCA != "" {
+		bad("tls.client_ca needs TLS; it cannot be used with http")
+	}
+	for i, s := range c.EnrollSecrets {
+		if len(s) < 16 {
+			bad("enroll_secrets[%d]: shorter than 16 characters", i)
+		}
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("max_body_bytes %d: at least 1024", c.MaxBodyBytes)
+	}
+	if c.MaxInflight < 1 {
+		bad("max_inflight %d: at least 1", c.MaxInflight)
+	}
+	if c.SilenceHeartbeats < 1 {
+		bad("silence_heartbeats %d: at least 1", c.SilenceHeartbeats)
+	}
+	if _, err := report.ParseSeverity(c.Alerts.MinSeverity); err != nil {
+		bad("alerts.min_severity: %v", err)
+	}
+	hooks := map[string]bool{}
+	for i, w := range c.Alerts.Webhooks {
+		if w.Name == "" || hooks[w.Name] {
+			bad("alerts.webhooks[%d]: name empty or repeated", i)
+		}
+		hooks[w.Name] = true
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("alerts.webhooks[%d] %s: url %q is not http(s)", i, w.Name, w.URL)
+		}
+		if w.Format != "" && w.Format != "json" && w.Format != "slack" {
+			bad("alerts.webhooks[%d] %s: format %q (want json or slack)", i, w.Name, w.Format)
+		}
+	}
+	if s := c.Alerts.Syslog; s != nil {
+		if _, _, err := net.SplitHostPort(s.Address); err != nil {
+			bad("alerts.syslog.address %q: %v", s.Address, err)
+		}
+		if s.Protocol != "" && s.Protocol != "tcp" && s.Protocol != "tls" {
+			bad("alerts.syslog.protocol %q (want tcp or tls)", s.Protocol)
+		}
+	}
+	for i, r := range c.Alerts.Rules {
+		name := r.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i)
+		}
+		if r.MinSeverity != "" {
+			if _, err := report.ParseSeverity(r.MinSeverity); err != nil {
+				bad("alerts.rules %s: %v", name, err)
+			}
+		}
+		for _, k := range r.Kinds {
+			if !contains(AlertKinds, k) {
+				bad("alerts.rules %s: kind %q (want one of %s)", name, k, strings.Join(AlertKinds, ", "))
+			}
+		}
+		for _, cat := range r.Categories {
+			if !report.Category(cat).Valid() {
+				bad("alerts.rules %s: unknown category %q", name, cat)
+			}
+		}
+		for _, h := range r.Webhooks {
+			if !hooks[h] {
+				bad("alerts.rules %s: unknown webhook %q", name, h)
+			}
+		}
+		if r.Syslog && c.Alerts.Syslog == nil {
+			bad("alerts.rules %s: syslog: true but alerts.syslog is not configured", name)
+		}
+		if len(r.Webhooks) == 0 && !r.Syslog {
+			bad("alerts.rules %s: no webhooks and no syslog", name)
+		}
+	}
+	if c.Web.AuthHeader != "" && len(c.Web.TrustedProxies) == 0 {
+		bad("web.auth_header needs web.trusted_proxies")
+	}
+	for _, p := range c.Web.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			bad("web.trusted_proxies: %v", err)
+		}
+	}
+	for i, u := range c.Web.Users {
+		if u.Name == "" || !strings.HasPrefix(u.PasswordHash, "$2") {
+			bad("web.users[%d]: needs name and a bcrypt password_hash", i)
+		}
+	}
+	if c.Web.SessionTTL <= 0 {
+		bad("web.session_ttl must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// ParsePrefix accepts an address or a CIDR prefix.
+func ParsePrefix(s string) (*net.IPNet, error) {
+	if !strings.Contains(s, "/") {
+		ip := net.ParseIP(s)
+		if ip == nil {
+			return nil, fmt.Errorf("%q is not an IP address or prefix", s)
+		}
+		bits := 128
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 32
+		}
+		return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+	}
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", s, err)
+	}
+	return n, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
