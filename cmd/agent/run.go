@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -49,18 +50,42 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	g := rungroup.NewGroup(ctx, log)
 	g.StopTimeout = 5 * time.Second
 	g.Go("agent", a.Run)
-	g.Go("signals", func(ctx context.Context) error {
+	// Reload on SIGHUP, and when the config file changes (checked every
+	// few seconds, so editors' atomic replaces are seen too).
+	g.Go("reload", func(ctx context.Context) error {
+		stamp := fileStamp(*cfgPath)
+		tick := time.NewTicker(3 * time.Second)
+		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-hup:
-				select {
-				case reload <- struct{}{}:
-				default:
+			case <-tick.C:
+				s := fileStamp(*cfgPath)
+				if s == stamp {
+					continue
 				}
+				stamp = s
+			}
+			select {
+			case reload <- struct{}{}:
+			default:
 			}
 		}
 	})
 	return g.Wait()
+}
+
+// fileStamp identifies a version of a file by size and modification time
+// ("" for no file).
+func fileStamp(path string) string {
+	if path == "" {
+		return ""
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", st.Size(), st.ModTime().UnixNano())
 }

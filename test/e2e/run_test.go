@@ -16,8 +16,9 @@ import (
 
 // TestRunReloadAndGracefulStop runs the agent in the foreground: findings
 // reach the JSON Lines file, an invalid config sent with SIGHUP is rejected
-// while the agent keeps running on the old one, and SIGTERM stops it within
-// five seconds with exit code 0.
+// while the agent keeps running on the old one, a valid edit of the file is
+// reloaded without a signal, and SIGTERM stops it within five seconds with
+// exit code 0.
 func TestRunReloadAndGracefulStop(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "farmwatch.yaml")
@@ -67,6 +68,18 @@ func TestRunReloadAndGracefulStop(t *testing.T) {
 	}
 	if cmd.ProcessState != nil {
 		t.Fatal("agent exited after an invalid reload")
+	}
+
+	// A valid change to the file is picked up without a signal.
+	if err := os.WriteFile(cfgPath, []byte(cfg+"# edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for !strings.Contains(stderr.String(), "config_reloaded") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "config_reloaded") {
+		t.Fatalf("config file change not reloaded; stderr:\n%s", stderr.String())
 	}
 
 	start := time.Now()
