@@ -112,6 +112,34 @@ func (a *Agent) Run(ctx context.Context) error {
 			return ctx.Err()
 		})
 	}
+	// Streaming detectors (live traffic) watch for the agent's whole life.
+	for _, in := range a.runnerSnapshot().Instances {
+		st, ok := in.Detector.(detect.Streamer)
+		if !ok {
+			continue
+		}
+		name := in.Name
+		dlog := log.With(zap.String("detector", name))
+		g.Go("stream-"+name, func(ctx context.Context) error {
+			emit := func(fs []report.Finding) {
+				done, errs := a.runnerSnapshot().Finish(name, host, time.Now(), fs)
+				for _, e := range errs {
+					dlog.Warn("invalid_finding", zap.Error(e))
+				}
+				if err := pl.Submit(done); err != nil {
+					dlog.Error("report_failed", zap.Error(err))
+				}
+				a.setHealth(name, report.DetectorHealth{OK: true, LastRun: time.Now().UTC()})
+			}
+			err := st.Stream(ctx, detect.Env{Source: src, Host: host, Logger: dlog, Now: time.Now()}, emit)
+			if err != nil && ctx.Err() == nil {
+				dlog.Warn("stream_stopped", zap.Error(err))
+				a.setHealth(name, report.DetectorHealth{OK: false, LastRun: time.Now().UTC(), Error: err.Error()})
+				<-ctx.Done()
+			}
+			return ctx.Err()
+		})
+	}
 	g.Go("scheduler", func(ctx context.Context) error { return a.schedule(ctx, src, pl, fired) })
 	g.Go("heartbeat", func(ctx context.Context) error { return a.heartbeats(ctx, pl, cfg.Report.HeartbeatInterval) })
 	log.Info("agent_started", zap.String("version", a.Version), zap.String("host", host.Name), zap.Int("detectors", len(a.runnerSnapshot().Instances)))
@@ -167,6 +195,9 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 		wake := now.Add(time.Hour)
 		for i := range r.Instances {
 			in := &r.Instances[i]
+			if _, streams := in.Detector.(detect.Streamer); streams {
+				continue // runs continuously, not on a schedule
+			}
 			t, ok := next[in.Name]
 			if !ok {
 				t = now // run once at start (and when newly enabled)
@@ -186,9 +217,7 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 			if len(errs) > 0 {
 				h.Error = errs[0].Error()
 			}
-			a.mu.Lock()
-			a.health[due.Name] = h
-			a.mu.Unlock()
+			a.setHealth(due.Name, h)
 			if err := pl.Submit(fs); err != nil {
 				a.Logger.Error("report_failed", zap.String("detector", due.Name), zap.Error(err))
 			}
@@ -217,6 +246,12 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 		case <-timer.C:
 		}
 	}
+}
+
+func (a *Agent) setHealth(name string, h report.DetectorHealth) {
+	a.mu.Lock()
+	a.health[name] = h
+	a.mu.Unlock()
 }
 
 func jitter(d time.Duration) time.Duration {

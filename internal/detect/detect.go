@@ -26,6 +26,14 @@ type Detector interface {
 	Detect(ctx context.Context, env Env) ([]report.Finding, error)
 }
 
+// Streamer is a detector that watches continuously (live traffic). The
+// running agent calls Stream for its whole life instead of scheduling
+// Detect; what it emits gets the same post-processing as Detect's findings.
+// Stream returns when ctx ends, or an error when it cannot watch here.
+type Streamer interface {
+	Stream(ctx context.Context, env Env, emit func([]report.Finding)) error
+}
+
 // Env is what a detector run gets.
 type Env struct {
 	Source source.Source
@@ -154,29 +162,9 @@ func (r *Runner) Run(ctx context.Context, src source.Source) ([]report.Finding, 
 		start := now()
 		dlog := log.With(zap.String("detector", in.Name))
 		fs, err := runOne(ctx, in, Env{Source: src, Host: host, Logger: dlog, Now: start})
-		for i := range fs {
-			f := &fs[i]
-			f.Detector = in.Name
-			f.Host = host
-			if f.Time.IsZero() {
-				f.Time = start
-			}
-			if f.ID == "" {
-				f.ID = report.StableID(host.ID, f.Rule, f.Tool, f.Summary)
-			}
-			if f.Evidence == nil {
-				f.Evidence = map[string]any{}
-			}
-			if f.Count == 0 {
-				f.Count = 1
-			}
-			if verr := f.Validate(); verr != nil {
-				errs = append(errs, &Error{Detector: in.Name, Err: fmt.Errorf("invalid finding: %w", verr)})
-				continue
-			}
-			r.applyAllowlist(f, start)
-			all = append(all, *f)
-		}
+		done, ferrs := r.Finish(in.Name, host, start, fs)
+		all = append(all, done...)
+		errs = append(errs, ferrs...)
 		if err != nil {
 			errs = append(errs, &Error{Detector: in.Name, Err: err})
 			dlog.Warn("detector_failed", zap.Error(err), zap.Int("findings", len(fs)))
@@ -187,6 +175,38 @@ func (r *Runner) Run(ctx context.Context, src source.Source) ([]report.Finding, 
 	all = append(all, r.expiredEntries(host, now())...)
 	report.Sort(all)
 	return all, errs
+}
+
+// Finish fills in what every finding of detector name needs (host, time,
+// id, count), drops invalid ones (returned as errors) and applies the
+// allowlist. Run uses it; the agent uses it for streaming detectors.
+func (r *Runner) Finish(name string, host report.Host, now time.Time, fs []report.Finding) ([]report.Finding, []error) {
+	var out []report.Finding
+	var errs []error
+	for i := range fs {
+		f := &fs[i]
+		f.Detector = name
+		f.Host = host
+		if f.Time.IsZero() {
+			f.Time = now
+		}
+		if f.ID == "" {
+			f.ID = report.StableID(host.ID, f.Rule, f.Tool, f.Summary)
+		}
+		if f.Evidence == nil {
+			f.Evidence = map[string]any{}
+		}
+		if f.Count == 0 {
+			f.Count = 1
+		}
+		if verr := f.Validate(); verr != nil {
+			errs = append(errs, &Error{Detector: name, Err: fmt.Errorf("invalid finding: %w", verr)})
+			continue
+		}
+		r.applyAllowlist(f, now)
+		out = append(out, *f)
+	}
+	return out, errs
 }
 
 // runOne runs a detector under its timeout, turning a panic into an error so

@@ -5,5 +5,6 @@ package all
 import (
 	_ "github.com/farmwatch/farmwatch/internal/detect/hardware"
 	_ "github.com/farmwatch/farmwatch/internal/detect/remoteaccess"
+	_ "github.com/farmwatch/farmwatch/internal/detect/traffic"
 	_ "github.com/farmwatch/farmwatch/internal/detect/tunnel"
 )
