@@ -42,13 +42,16 @@ type Settings struct {
 	BPF string `yaml:"bpf"`
 	// ReportEvery reports open long sessions this often (default 60 s).
 	ReportEvery time.Duration `yaml:"report_every"`
+	// RingBytes sizes each interface's kernel capture ring (default 2 MiB:
+	// the engine keeps only flow state, so a laptop needs little).
+	RingBytes int `yaml:"ring_bytes"`
 }
 
 func init() {
 	detect.Register(detect.Registration{
 		Name:        Name,
 		Description: "live traffic: remote control, VPNs, tunnels, proxies and relays on the wire (Linux AF_PACKET)",
-		NewSettings: func() any { return &Settings{CPUBudget: 0.05, ReportEvery: time.Minute} },
+		NewSettings: func() any { return &Settings{CPUBudget: 0.05, ReportEvery: time.Minute, RingBytes: 2 << 20} },
 		New:         func(s any) (detect.Detector, error) { return New(*s.(*Settings)) },
 	})
 }
@@ -101,7 +104,7 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	cfg := network.Config{Host: env.Host, Filter: d.flt, LocalNets: localNets()}
 	g := run.NewGroup(ctx, env.Logger)
 	for _, name := range ifaces {
-		c, err := live.New(live.Config{Interface: name, Engine: cfg, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit})
+		c, err := live.New(live.Config{Interface: name, Engine: cfg, RingBytes: d.s.RingBytes, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit})
 		if err != nil {
 			return err
 		}
