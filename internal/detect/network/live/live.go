@@ -4,9 +4,9 @@
 // afpacket); other systems report that live capture is not supported.
 //
 // A Capture is an actor: Run blocks until its context ends or Stop is
-// called, and Stop is safe before Run and more than once. It is not wired
-// into the agent's service loop yet; Config.Report receives periodic
-// snapshots for when it is.
+// called, and Stop is safe before Run and more than once. The agent runs it
+// through the traffic detector (internal/detect/traffic); Config.Report
+// receives periodic snapshots.
 package live
 
 import (
