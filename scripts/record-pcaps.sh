@@ -133,13 +133,15 @@ CFG
 }
 sshopts() { echo "-i $work/ssh/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"; }
 
-# Types a few shell commands, one key at a time, into an interactive ssh.
+# Types shell commands one key at a time into an interactive ssh, at a
+# human pace: 150–450 ms between keys and a 0.7–1.6 s pause to read each
+# command's output (the OFF periods stepping-stone detection keys on).
 interactive_ssh() { # ns target [extra ssh args...]
   local ns=$1 target=$2; shift 2
   { sleep 1.5
-    for cmd in "ls /" "uname -a" "cat /etc/hostname" "exit"; do
-      for ((i = 0; i < ${#cmd}; i++)); do printf '%s' "${cmd:i:1}"; sleep 0.$((RANDOM % 3 + 2)); done
-      printf '\r'; sleep 0.8
+    for cmd in "ls /" "uname -a" "cat /etc/hostname" "id" "ls /tmp" "date" "echo done" "exit"; do
+      for ((i = 0; i < ${#cmd}; i++)); do printf '%s' "${cmd:i:1}"; sleep 0.$((RANDOM % 31 + 15)); done
+      printf '\r'; sleep $((RANDOM % 2)).$((RANDOM % 6 + 7))
     done
   } | inns "$ns" ssh -tt $(sshopts) "$@" "root@$target" >>"$work/log" 2>&1 || true
 }

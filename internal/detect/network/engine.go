@@ -57,6 +57,10 @@ type Engine struct {
 	dnsTun   *dnsTunnels
 	relay    *relayTracker
 	webrtc   map[netip.Addr]webrtcSeen
+	// ownAddrs is set when LocalNets were given (this host's own
+	// addresses): a relay's two sides may then use different addresses of
+	// the host (a laptop on two networks).
+	ownAddrs bool
 	dnsMsg   dns.Message
 	view     view
 	findings map[string]*report.Finding
@@ -71,6 +75,7 @@ var defaultLocal = []netip.Prefix{
 
 // New makes an engine.
 func New(cfg Config) *Engine {
+	own := len(cfg.LocalNets) > 0
 	if len(cfg.LocalNets) == 0 {
 		cfg.LocalNets = defaultLocal
 	}
@@ -86,6 +91,7 @@ func New(cfg Config) *Engine {
 		dnsTun:   newDNSTunnels(),
 		relay:    newRelayTracker(),
 		findings: make(map[string]*report.Finding),
+		ownAddrs: own,
 	}
 	e.table = flow.NewTable(cfg.Flow, e.flowDone)
 	return e

@@ -33,7 +33,12 @@ func TestRecordedCaptures(t *testing.T) {
 		{"vnc-x11vnc-tigervnc.pcap", []want{{"network.vnc.session", "vnc", report.SeverityHigh, map[string]string{"rfb_server_version": "3.8", "server": "10.200.0.2:5900"}}}, report.SeverityLow},
 		{"ssh-interactive.pcap", []want{{"network.ssh.session", "ssh", report.SeverityHigh, map[string]string{"server": "10.200.0.2:22"}}}, report.SeverityLow},
 		{"ssh-reverse-tunnel.pcap", []want{{"network.ssh.reverse", "ssh", report.SeverityHigh, nil}}, report.SeverityLow},
-		{"socat-relay.pcap", []want{{"network.ssh.session", "ssh", report.SeverityHigh, map[string]string{"server": "10.200.0.2:4444"}}}, report.SeverityLow},
+		{"socat-relay.pcap", []want{
+			{"network.ssh.session", "ssh", report.SeverityHigh, map[string]string{"server": "10.200.0.2:4444"}},
+			// The laptop relays the controller's typing to the next hop on
+			// its other network: Zhang & Paxson ON/OFF correlation.
+			{"network.behavior.relay", "stepping-stone", report.SeverityHigh, map[string]string{"relay_host": "10.200.", "outbound": "10.200.1.2:22"}},
+		}, report.SeverityLow},
 		{"wireguard.pcap", []want{{"network.wireguard.session", "wireguard", report.SeverityMedium, nil}}, report.SeverityLow},
 		{"openvpn-udp.pcap", []want{{"network.openvpn.session", "openvpn", report.SeverityMedium, nil}}, report.SeverityLow},
 		{"benign-download.pcap", nil, report.SeverityLow},

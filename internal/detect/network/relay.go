@@ -94,12 +94,22 @@ func coincide(a, b []int64) (n, consec int) {
 }
 
 func (r *relayTracker) classify(e *Engine, dst map[string]*report.Finding) {
+	// Flows are keyed by the relaying host's address. When the engine knows
+	// this host's own addresses, all of them are one host: a relay may take
+	// the session in on one network and out on another.
+	hostKey := func(a netip.Addr) netip.Addr {
+		if e.ownAddrs && e.local(a) {
+			return netip.IPv4Unspecified()
+		}
+		return a
+	}
 	byServer := map[netip.Addr][]int{}
 	for i, rec := range r.recs {
-		byServer[rec.f.server.Addr] = append(byServer[rec.f.server.Addr], i)
+		k := hostKey(rec.f.server.Addr)
+		byServer[k] = append(byServer[k], i)
 	}
 	for j, out := range r.recs {
-		for _, i := range byServer[out.f.client.Addr] {
+		for _, i := range byServer[hostKey(out.f.client.Addr)] {
 			in := r.recs[i]
 			if i == j || in.f.client.Addr == out.f.server.Addr && in.f.client.Port == out.f.server.Port {
 				continue
