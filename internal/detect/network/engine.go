@@ -49,14 +49,14 @@ type Stats struct {
 // with Packet, then call Close once for the findings. It is not safe for
 // concurrent use.
 type Engine struct {
-	cfg      Config
-	table    *flow.Table
-	pkt      decode.Packet
-	stats    Stats
-	names    map[netip.Addr]string
-	dnsTun   *dnsTunnels
-	relay    *relayTracker
-	webrtc   map[netip.Addr]webrtcSeen
+	cfg    Config
+	table  *flow.Table
+	pkt    decode.Packet
+	stats  Stats
+	names  map[netip.Addr]string
+	dnsTun *dnsTunnels
+	relay  *relayTracker
+	webrtc map[netip.Addr]webrtcSeen
 	// ownAddrs is set when LocalNets were given (this host's own
 	// addresses): a relay's two sides may then use different addresses of
 	// the host (a laptop on two networks).
