@@ -21,7 +21,7 @@ DEB_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages.txt | xargs)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-unit deps bench bench-agent fuzz lint cross package clean
+.PHONY: all build run test test-unit deps lab bench bench-agent fuzz lint cross package clean
 
 all: build
 
@@ -55,6 +55,12 @@ test: deps build
 	CGO_ENABLED=1 FARMWATCH_E2E=1 FARMWATCH_TEST_POSTGRES=$$pgdsn \
 	FARMWATCH_AGENT_BIN=$(CURDIR)/bin/farmwatch-agent FARMWATCH_COLLECTOR_BIN=$(CURDIR)/bin/farmwatch-collector \
 	$(GO) test -race -count=1 -timeout 45m ./...
+
+# lab boots Debian's kernel under QEMU with the agent as /init and IP-KVM USB
+# gadgets on dummy_hcd (lab/kvm-gadget); `make test` runs it too.
+lab: deps build
+	FARMWATCH_E2E=1 FARMWATCH_AGENT_BIN=$(CURDIR)/bin/farmwatch-agent \
+	$(GO) test -count=1 -run '^TestLabKVMGadgets$$' -v ./test/e2e
 
 # test-unit skips the end-to-end suite's software requirements (no root needed).
 test-unit:
