@@ -45,6 +45,9 @@ type Scenario struct {
 	// /lab/edid/) forced onto the guest's display connector through DRM's
 	// debugfs edid_override; "" keeps QEMU's own monitor EDID.
 	EDID string
+	// Hotplug plugs the gadget in while `farmwatch-agent run` is already
+	// watching, and measures how long the agent takes to report it.
+	Hotplug bool
 }
 
 // EDIDFiles maps the EDID names scenarios use to files under the shared
@@ -104,6 +107,17 @@ var Scenarios = []Scenario{
 			Configuration: "Config 1: ECM network",
 			Functions:     []Function{keyboard(), mouse(descAbsMouse, 6)},
 		},
+	},
+	{
+		Name:        "hotplug-tinypilot",
+		Description: "TinyPilot plugged in while the running agent watches kernel uevents (reported within 2 s)",
+		Gadget: Gadget{
+			VID: 0x1d6b, PID: 0x0104, BCDDevice: 0x0100, Lang: 0x409,
+			Manufacturer: "tinypilot", Product: "Multifunction USB Device", Serial: "6b65796d696d6570690",
+			Configuration: "Config 1: ECM network",
+			Functions:     []Function{keyboard(), mouse(descAbsMouse, 6)},
+		},
+		Hotplug: true,
 	},
 	{
 		Name:        "jetkvm-logitech",

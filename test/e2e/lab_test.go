@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,9 @@ var labExpectations = map[string]labExpect{
 		{rule: "hardware.display.kvm_edid", tool: "pikvm", minSeverity: "high", trait: "kvm_edid"},
 	}},
 	"tinypilot": {want: []labWant{
+		{rule: "hardware.usb.kvm_identity", tool: "tinypilot", minSeverity: "high", trait: "known_kvm_identity"},
+	}},
+	"hotplug-tinypilot": {want: []labWant{
 		{rule: "hardware.usb.kvm_identity", tool: "tinypilot", minSeverity: "high", trait: "known_kvm_identity"},
 	}},
 	"jetkvm-logitech": {want: []labWant{
@@ -97,6 +101,19 @@ func TestLabKVMGadgets(t *testing.T) {
 			continue
 		}
 		t.Run(r.Scenario, func(t *testing.T) {
+			if r.Scenario == "hotplug-tinypilot" {
+				ms := -1
+				for _, l := range r.Info {
+					if v, ok := strings.CutPrefix(l, "hotplug_latency_ms="); ok {
+						ms, _ = strconv.Atoi(v)
+					}
+				}
+				// Plug to report, including the emulated host's enumeration.
+				if ms < 0 || ms > 2000 {
+					t.Errorf("running agent reported the plugged device after %d ms, want <= 2000", ms)
+				}
+				t.Logf("hot-plug to finding: %d ms", ms)
+			}
 			for _, l := range r.Info {
 				t.Log(l)
 				if strings.Contains(l, "did not enumerate") || strings.Contains(l, "failed") || strings.HasPrefix(l, "EDID:") {

@@ -130,6 +130,10 @@ func runScenario(out *os.File, sc kvmgadget.Scenario, udc string) {
 		fmt.Fprintf(out, "%s%s: %s\n", kvmgadget.MarkInfo, sc.Name, fmt.Sprintf(format, a...))
 	}
 	logf("scenario %s: %s", sc.Name, sc.Description)
+	if sc.Hotplug {
+		runHotplug(out, info, sc, udc)
+		return
+	}
 	if err := createGadget(sc.Gadget, udc); err != nil {
 		info("gadget setup failed: %v", err)
 	}
@@ -451,4 +455,94 @@ func powerOff() {
 	logf("power off")
 	_ = syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 	select {}
+}
+
+// runHotplug starts `farmwatch-agent run` (hardware detector only, on its
+// 10-minute interval, so only a hot-plug trigger can explain a report),
+// lets its start-up scan finish, plugs the gadget in and measures the time
+// until the agent writes a hardware finding on stdout.
+func runHotplug(out *os.File, info func(string, ...any), sc kvmgadget.Scenario, udc string) {
+	cfg := "/tmp/hotplug.yaml"
+	conf := "log: {level: info}\ndetectors:\n  remoteaccess: {enabled: false}\n  tunnel: {enabled: false}\n  traffic: {enabled: false}\n  hardware: {interval: 10m}\nreport:\n  stdout: true\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		info("write config: %v", err)
+		return
+	}
+	cmd := exec.Command(agentBin, "run", "--config", cfg)
+	cmd.Env = []string{"PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp"}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		info("pipe: %v", err)
+		return
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		info("start agent: %v", err)
+		return
+	}
+	lines := make(chan string, 256)
+	go func() {
+		buf := make([]byte, 0, 1<<16)
+		tmp := make([]byte, 1<<16)
+		for {
+			n, err := stdout.Read(tmp)
+			buf = append(buf, tmp[:n]...)
+			for {
+				i := bytes.IndexByte(buf, '\n')
+				if i < 0 {
+					break
+				}
+				lines <- string(buf[:i])
+				buf = buf[i+1:]
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	time.Sleep(4 * time.Second) // start-up scan of an empty bus
+	var found []string
+	t0 := time.Now()
+	if err := createGadget(sc.Gadget, udc); err != nil {
+		info("gadget setup failed: %v", err)
+	}
+	deadline := time.After(15 * time.Second)
+	latency := time.Duration(-1)
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				break wait
+			}
+			found = append(found, l)
+			if strings.Contains(l, `"category":"remote-access-hardware"`) && latency < 0 {
+				latency = time.Since(t0)
+				break wait
+			}
+		case <-deadline:
+			break wait
+		}
+	}
+	info("hotplug_latency_ms=%d", latency.Milliseconds())
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if l != "" && !strings.Contains(l, `"level":"info"`) {
+			fmt.Fprintf(out, "%s%s: %s\n", kvmgadget.MarkStderr, sc.Name, l)
+		}
+	}
+	fmt.Fprintf(out, "%s%s\n", kvmgadget.MarkBegin, sc.Name)
+	for _, l := range found {
+		fmt.Fprintln(out, l)
+	}
+	fmt.Fprintf(out, "%s%s exit=%d\n", kvmgadget.MarkEnd, sc.Name, code)
+	out.Sync()
+	if err := removeGadget(); err != nil {
+		logf("teardown: %v", err)
+	}
+	time.Sleep(time.Second)
 }
