@@ -30,7 +30,16 @@ func do(_ context.Context, a Action, opt Options) (string, error) {
 			}
 		}
 	}
-	return kardianosDo(a, kardianosConfig(packaging.LinuxBinary, opt.ConfigPath))
+	cfg := kardianosConfig(packaging.LinuxBinary, opt.ConfigPath)
+	out, err := kardianosDo(a, cfg)
+	if err != nil || a != Install {
+		return out, err
+	}
+	// install means installed and running, as the packages leave it.
+	if _, err := kardianosDo(Start, cfg); err != nil {
+		return out, err
+	}
+	return packaging.ServiceName + ": installed and started", nil
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }

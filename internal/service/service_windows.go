@@ -34,6 +34,13 @@ func do(_ context.Context, a Action, opt Options) (string, error) {
 			return out, err
 		}
 	}
+	if a == Install {
+		// install means installed and running, as the MSI leaves it.
+		if _, err := kardianosDo(Start, kardianosConfig(exe, opt.ConfigPath)); err != nil {
+			return out, err
+		}
+		return packaging.ServiceName + ": installed and started", nil
+	}
 	return out, nil
 }
 

@@ -310,6 +310,52 @@ func pkTestDebInChroot(t *testing.T, root, dir, deb, builtBinary string) {
 	expect("upgrade", "daemon-reload", "enable "+unit, "restart "+unit)
 	must("dpkg", "--purge", "farmwatch-agent")
 	takeCalls()
+
+	// 3. Without a package: `farmwatch-agent install` from a downloaded copy
+	// writes the same unit, puts the binary and a default config in place,
+	// enables and starts the service; `uninstall` undoes it.
+	if err := os.WriteFile(in("/tmp/farmwatch-agent"), pkReadBytes(t, builtBinary), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out := must("/tmp/farmwatch-agent", "install"); !strings.Contains(out, "installed and started") {
+		t.Errorf("install said %q", out)
+	}
+	expect("farmwatch-agent install", "enable "+unit, "daemon-reload", "start "+unit)
+	if got := pkRead(t, in("/etc/systemd/system/"+unit)); got != packaging.SystemdUnit {
+		t.Errorf("installed unit differs from packaging/linux/%s", unit)
+	}
+	pkCheckFile(t, in(packaging.LinuxBinary), 0o755, string(pkReadBytes(t, builtBinary)))
+	if got := pkRead(t, in(packaging.LinuxConfig)); got != packaging.DefaultConfig {
+		t.Errorf("install did not write the default config")
+	}
+	if out := must("/tmp/farmwatch-agent", "uninstall"); !strings.Contains(out, "uninstall done") {
+		t.Errorf("uninstall said %q", out)
+	}
+	uninstallCalls := takeCalls()
+	if !contains(uninstallCalls, "disable "+unit) {
+		t.Errorf("uninstall: systemctl calls %q lack disable", uninstallCalls)
+	}
+	if _, err := os.Stat(in("/etc/systemd/system/" + unit)); !os.IsNotExist(err) {
+		t.Errorf("unit still there after uninstall: %v", err)
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func pkReadBytes(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func pkTestRPMInChroot(t *testing.T, dir, rpmFile, builtBinary string) {
