@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/farmwatch/farmwatch/internal/detect/context"
 	_ "github.com/farmwatch/farmwatch/internal/detect/hardware"
 	_ "github.com/farmwatch/farmwatch/internal/detect/remoteaccess"
 	_ "github.com/farmwatch/farmwatch/internal/detect/traffic"
