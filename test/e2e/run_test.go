@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	psnet "github.com/shirou/gopsutil/v4/net"
 )
 
 // TestRunReloadAndGracefulStop runs the agent in the foreground: findings
@@ -51,6 +53,18 @@ func TestRunReloadAndGracefulStop(t *testing.T) {
 	waitFile("the expired-allowlist finding", func(s string) bool { return strings.Contains(s, "agent.allowlist.expired") })
 	if n := strings.Count(mustRead(t, findings), "agent.allowlist.expired"); n != 1 {
 		t.Fatalf("finding repeated %d times inside the de-duplication window", n)
+	}
+	// The agent opens no listening port: nothing accepts connections. (The
+	// LAN detector's passive mDNS receiver joins a multicast group for a
+	// few seconds per run; it accepts nothing.)
+	conns, err := psnet.ConnectionsPid("tcp", int32(cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conns {
+		if c.Status == "LISTEN" {
+			t.Fatalf("agent listens: %+v", c)
+		}
 	}
 
 	if err := os.WriteFile(cfgPath, []byte(cfg+"bogus: 1\n"), 0o644); err != nil {
