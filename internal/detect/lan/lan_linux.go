@@ -1,0 +1,71 @@
+//go:build linux
+
+package lan
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/source"
+)
+
+// ipPaths are where iproute2's ip lives; it is run by absolute path only.
+var ipPaths = []string{"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}
+
+// liveNeighbors reads /proc/net/arp under root and, for this host only,
+// the IPv6 neighbours from `ip -6 neigh show`.
+func liveNeighbors(ctx context.Context, root string) ([]Neighbor, error) {
+	b, err := readFileLimited(filepath.Join(root, FileProcARP))
+	out := parseProcARP(b)
+	if root == "/" || root == "" {
+		v6, err6 := ipv6Neighbors(ctx)
+		out = append(out, v6...)
+		err = errors.Join(err, err6)
+	}
+	return out, err
+}
+
+func ipv6Neighbors(ctx context.Context) ([]Neighbor, error) {
+	for _, p := range ipPaths {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		b, err := exec.CommandContext(ctx, p, "-6", "neigh", "show").Output()
+		if len(b) > maxSmallFile {
+			b = b[:maxSmallFile]
+		}
+		return parseIPNeigh(b), err
+	}
+	return nil, nil
+}
+
+// collectNeighbors copies proc/net/arp and writes IPv6 neighbours.
+func collectNeighbors(ctx context.Context, root, dir string) error {
+	var errs []error
+	b, err := readFileLimited(filepath.Join(root, FileProcARP))
+	errs = append(errs, err)
+	if b != nil {
+		dst := filepath.Join(dir, FileProcARP)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, os.WriteFile(dst, b, 0o644))
+		}
+	}
+	var v6 []Neighbor
+	if root == "/" || root == "" {
+		v6, err = ipv6Neighbors(ctx)
+		errs = append(errs, err)
+	}
+	if v6 == nil {
+		v6 = []Neighbor{}
+	}
+	errs = append(errs, source.WriteJSONFile(filepath.Join(dir, FileNeighbors), v6))
+	return errors.Join(errs...)
+}
