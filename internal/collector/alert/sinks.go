@@ -17,7 +17,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/collector/config"
 	"github.com/farmwatch/farmwatch/internal/collector/store"
-	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/report/cef"
 )
 
 // Webhook posts alerts as JSON: the alert object (format "json") or
@@ -146,27 +146,12 @@ func (s *Syslog) Deliver(ctx context.Context, a store.Alert) error {
 	return nil
 }
 
-// syslogSeverity maps alert severity to RFC 5424 severity.
-func syslogSeverity(s report.Severity) int {
-	switch s {
-	case report.SeverityCritical:
-		return 2
-	case report.SeverityHigh:
-		return 3
-	case report.SeverityMedium:
-		return 4
-	case report.SeverityLow:
-		return 5
-	}
-	return 6
-}
-
 // RFC5424 frames msg as an RFC 5424 syslog line (facility local4).
 func RFC5424(a store.Alert, hostname string, now time.Time, msg string) string {
 	if hostname == "" {
 		hostname = "-"
 	}
-	pri := 20*8 + syslogSeverity(a.Severity)
+	pri := 20*8 + cef.SyslogSeverity(a.Severity)
 	return fmt.Sprintf("<%d>1 %s %s farmwatch-collector - %s [farmwatch@53595 alert_id=\"%s\" kind=\"%s\"] %s",
 		pri, now.UTC().Format("2006-01-02T15:04:05.000Z07:00"), sdSafe(hostname, 255), sdSafe(a.Kind, 32), sdParam(a.ID), sdParam(a.Kind), msg)
 }
@@ -191,27 +176,17 @@ func sdParam(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, `]`, `\]`).Replace(s)
 }
 
-// cefSeverity maps to CEF's 0..10.
-func cefSeverity(s report.Severity) int {
-	return [...]int{1, 3, 5, 8, 10}[max(0, min(int(s), 4))]
-}
-
-var (
-	cefHeader = strings.NewReplacer(`\`, `\\`, `|`, `\|`, "\n", " ", "\r", " ")
-	cefExt    = strings.NewReplacer(`\`, `\\`, `=`, `\=`, "\n", `\n`, "\r", `\r`)
-)
-
 // CEF renders the alert as an ArcSight Common Event Format event.
 func CEF(a store.Alert, version string) string {
 	ext := []string{
 		"rt=" + strconv.FormatInt(a.CreatedAt.UnixMilli(), 10),
-		"cat=" + cefExt.Replace(a.Kind),
-		"dhost=" + cefExt.Replace(strings.Join(a.Hosts, ",")),
-		"msg=" + cefExt.Replace(a.Detail),
-		"cs1Label=alertId", "cs1=" + cefExt.Replace(a.ID),
-		"cs2Label=category", "cs2=" + cefExt.Replace(a.Category),
-		"cs3Label=tool", "cs3=" + cefExt.Replace(a.Tool),
+		"cat=" + cef.Value(a.Kind),
+		"dhost=" + cef.Value(strings.Join(a.Hosts, ",")),
+		"msg=" + cef.Value(a.Detail),
+		"cs1Label=alertId", "cs1=" + cef.Value(a.ID),
+		"cs2Label=category", "cs2=" + cef.Value(a.Category),
+		"cs3Label=tool", "cs3=" + cef.Value(a.Tool),
 	}
 	return fmt.Sprintf("CEF:0|farmwatch|farmwatch-collector|%s|%s|%s|%d|%s",
-		cefHeader.Replace(version), cefHeader.Replace(a.Kind), cefHeader.Replace(a.Title), cefSeverity(a.Severity), strings.Join(ext, " "))
+		cef.Header(version), cef.Header(a.Kind), cef.Header(a.Title), cef.Severity(a.Severity), strings.Join(ext, " "))
 }

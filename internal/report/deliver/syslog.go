@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/report/cef"
 )
 
 // SyslogConfig configures RFC 5424 syslog delivery to a SIEM.
@@ -110,14 +111,14 @@ func (s *Syslog) reset() {
 
 // FormatRFC5424 renders one item as an RFC 5424 message with a CEF body.
 func FormatRFC5424(it report.Item, hostname, version string) string {
-	sev, t, cef := 6, time.Now(), ""
+	sev, t, body := 6, time.Now(), ""
 	switch {
 	case it.Finding != nil:
 		f := it.Finding
-		sev, t, cef = syslogSeverity(f.Severity), f.Time, FormatCEF(f, version)
+		sev, t, body = cef.SyslogSeverity(f.Severity), f.Time, FormatCEF(f, version)
 	case it.Heartbeat != nil:
 		t = it.Heartbeat.Time
-		cef = formatHeartbeatCEF(it.Heartbeat, version)
+		body = formatHeartbeatCEF(it.Heartbeat, version)
 	}
 	const facility = 13 // log audit
 	msgID := it.Kind
@@ -128,24 +129,8 @@ func FormatRFC5424(it report.Item, hostname, version string) string {
 		hostname = "-"
 	}
 	return fmt.Sprintf("<%d>1 %s %s farmwatch-agent %d %s [farmwatch@32473 seq=\"%d\"] %s",
-		facility*8+sev, t.UTC().Format(time.RFC3339Nano), hostname, os.Getpid(), msgID, it.Seq, cef)
+		facility*8+sev, t.UTC().Format(time.RFC3339Nano), hostname, os.Getpid(), msgID, it.Seq, body)
 }
-
-func syslogSeverity(s report.Severity) int {
-	switch s {
-	case report.SeverityCritical:
-		return 2
-	case report.SeverityHigh:
-		return 3
-	case report.SeverityMedium:
-		return 4
-	case report.SeverityLow:
-		return 5
-	}
-	return 6
-}
-
-var cefSeverity = map[report.Severity]int{report.SeverityInfo: 1, report.SeverityLow: 3, report.SeverityMedium: 5, report.SeverityHigh: 8, report.SeverityCritical: 10}
 
 // FormatCEF renders a finding as an ArcSight CEF line.
 func FormatCEF(f *report.Finding, version string) string {
@@ -155,41 +140,30 @@ func FormatCEF(f *report.Finding, version string) string {
 	}
 	ext := []string{
 		"rt=" + strconv.FormatInt(f.Time.UnixMilli(), 10),
-		"dvchost=" + cefValue(f.Host.Name),
-		"deviceExternalId=" + cefValue(f.Host.ID),
-		"cat=" + cefValue(string(f.Category)),
-		"cs1Label=tool", "cs1=" + cefValue(f.Tool),
-		"cs2Label=findingId", "cs2=" + cefValue(f.ID),
-		"cs3Label=evidence", "cs3=" + cefValue(string(ev)),
-		"cs4Label=detector", "cs4=" + cefValue(f.Detector),
+		"dvchost=" + cef.Value(f.Host.Name),
+		"deviceExternalId=" + cef.Value(f.Host.ID),
+		"cat=" + cef.Value(string(f.Category)),
+		"cs1Label=tool", "cs1=" + cef.Value(f.Tool),
+		"cs2Label=findingId", "cs2=" + cef.Value(f.ID),
+		"cs3Label=evidence", "cs3=" + cef.Value(string(ev)),
+		"cs4Label=detector", "cs4=" + cef.Value(f.Detector),
 		"cfp1Label=confidence", "cfp1=" + strconv.FormatFloat(f.Confidence, 'f', 2, 64),
 		"cn1Label=count", "cn1=" + strconv.Itoa(max(f.Count, 1)),
 		"act=" + map[bool]string{true: "allowed", false: "alert"}[f.Allowed],
-		"msg=" + cefValue(f.Summary),
+		"msg=" + cef.Value(f.Summary),
 	}
 	return fmt.Sprintf("CEF:0|farmwatch|farmwatch-agent|%s|%s|%s|%d|%s",
-		cefHeader(version), cefHeader(f.Rule), cefHeader(f.Summary), cefSeverity[f.Severity], strings.Join(ext, " "))
+		cef.Header(version), cef.Header(f.Rule), cef.Header(f.Summary), cef.Severity(f.Severity), strings.Join(ext, " "))
 }
 
 func formatHeartbeatCEF(h *report.Heartbeat, version string) string {
 	ext := []string{
 		"rt=" + strconv.FormatInt(h.Time.UnixMilli(), 10),
-		"cs1Label=event", "cs1=" + cefValue(h.Event),
+		"cs1Label=event", "cs1=" + cef.Value(h.Event),
 		"cn1Label=uptimeSeconds", "cn1=" + strconv.FormatInt(h.UptimeSeconds, 10),
 		"cn2Label=spoolDropped", "cn2=" + strconv.FormatUint(h.SpoolDropped, 10),
 	}
-	return fmt.Sprintf("CEF:0|farmwatch|farmwatch-agent|%s|agent.heartbeat|farmwatch agent heartbeat|1|%s", cefHeader(version), strings.Join(ext, " "))
-}
-
-// cefHeader escapes a CEF header field: backslash and pipe; no newlines.
-func cefHeader(s string) string {
-	s = strings.NewReplacer(`\`, `\\`, `|`, `\|`, "\r", " ", "\n", " ").Replace(s)
-	return s
-}
-
-// cefValue escapes an extension value: backslash, equals and newlines.
-func cefValue(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `=`, `\=`, "\r", `\r`, "\n", `\n`).Replace(s)
+	return fmt.Sprintf("CEF:0|farmwatch|farmwatch-agent|%s|agent.heartbeat|farmwatch agent heartbeat|1|%s", cef.Header(version), strings.Join(ext, " "))
 }
 
 // sanitizeHeader makes a syslog HOSTNAME field: printable ASCII, no spaces.
