@@ -14,11 +14,13 @@ package tunnel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -311,6 +313,41 @@ func portProxyFindings(hostID string, rules []PortProxy) []report.Finding {
 
 // fileSet holds the generated snapshot files by name.
 type fileSet map[string][]byte
+
+// liveSet gathers the files a live read generates and the errors met on the
+// way (one failed source never loses the others).
+type liveSet struct {
+	files fileSet
+	errs  []error
+}
+
+// newLiveSet refuses to read a live host of another OS than this one.
+func newLiveSet(hostOS string) (*liveSet, error) {
+	if hostOS != runtime.GOOS {
+		return nil, fmt.Errorf("tunnel: a live %s host can only be read on %s; record a snapshot there", hostOS, hostOS)
+	}
+	return &liveSet{files: fileSet{}}, nil
+}
+
+// put stores v as indented JSON under name.
+func (l *liveSet) put(name string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		l.errs = append(l.errs, fmt.Errorf("encode %s: %w", name, err))
+		return
+	}
+	l.files[name] = b
+}
+
+// fail records an error (nil is ignored).
+func (l *liveSet) fail(err error) {
+	if err != nil {
+		l.errs = append(l.errs, err)
+	}
+}
+
+// done returns the files and the joined errors.
+func (l *liveSet) done() (fileSet, error) { return l.files, errors.Join(l.errs...) }
 
 // snapshotFiles are the generated (non-tree) files the detector reads.
 var snapshotFiles = []string{FilePolicyRouting, FileInterfaces, FileRoutes, FileInternetSettings, FilePortProxy, FileTunOwners, FileToolFiles, FileNetstatRoutes, FileScutilProxy}

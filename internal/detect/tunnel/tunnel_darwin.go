@@ -4,8 +4,6 @@ package tunnel
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os/exec"
 	"time"
@@ -45,38 +43,29 @@ func runTool(ctx context.Context, argv ...string) ([]byte, error) {
 // (route sockets, through the Go runtime), `netstat -rn` and
 // `scutil --proxy` outputs, and Astrill's files.
 func liveFiles(ctx context.Context, root, hostOS string) (fileSet, error) {
-	if hostOS != "darwin" {
-		return nil, fmt.Errorf("tunnel: a live %s host can only be read on %s; record a snapshot there", hostOS, hostOS)
-	}
-	files := fileSet{}
-	var errs []error
-	put := func(name string, v any) {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		files[name] = b
+	ls, err := newLiveSet(hostOS)
+	if err != nil {
+		return nil, err
 	}
 	if ifs, err := goInterfaces(); err != nil {
-		errs = append(errs, fmt.Errorf("list interfaces: %w", err))
+		ls.fail(fmt.Errorf("list interfaces: %w", err))
 	} else {
-		put(FileInterfaces, ifs)
+		ls.put(FileInterfaces, ifs)
 	}
 	if b, err := runTool(ctx, "/usr/sbin/netstat", "-rn"); err != nil {
-		errs = append(errs, err)
+		ls.fail(err)
 	} else {
-		files[FileNetstatRoutes] = b
+		ls.files[FileNetstatRoutes] = b
 	}
 	if b, err := runTool(ctx, "/usr/sbin/scutil", "--proxy"); err != nil {
-		errs = append(errs, err)
+		ls.fail(err)
 	} else {
-		files[FileScutilProxy] = b
+		ls.files[FileScutilProxy] = b
 	}
 	tf := existingToolFiles(root, hostOS)
 	if tf == nil {
 		tf = []string{}
 	}
-	put(FileToolFiles, tf)
-	return files, errors.Join(errs...)
+	ls.put(FileToolFiles, tf)
+	return ls.done()
 }

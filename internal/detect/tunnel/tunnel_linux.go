@@ -4,8 +4,6 @@ package tunnel
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"syscall"
 )
@@ -14,32 +12,23 @@ import (
 // through the Go runtime), the owners of tun devices and Astrill's files.
 // Everything else is read from sysfs/procfs/etc under root.
 func liveFiles(ctx context.Context, root, hostOS string) (fileSet, error) {
-	if hostOS != "linux" {
-		return nil, fmt.Errorf("tunnel: a live %s host can only be read on %s; record a snapshot there", hostOS, hostOS)
-	}
-	files := fileSet{}
-	var errs []error
-	put := func(name string, v any) {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		files[name] = b
+	ls, err := newLiveSet(hostOS)
+	if err != nil {
+		return nil, err
 	}
 	if ifs, err := goInterfaces(); err != nil {
-		errs = append(errs, fmt.Errorf("list interfaces: %w", err))
+		ls.fail(fmt.Errorf("list interfaces: %w", err))
 	} else {
-		put(FileInterfaces, ifs)
+		ls.put(FileInterfaces, ifs)
 	}
 	if err := ctx.Err(); err != nil {
-		return files, err
+		return ls.files, err
 	}
 	owners := scanTunOwners(root)
 	if owners == nil {
 		owners = []TunOwner{}
 	}
-	put(FileTunOwners, owners)
+	ls.put(FileTunOwners, owners)
 	if root == "/" || root == "" {
 		// Netlink shows the agent's own network namespace: only meaningful
 		// when reading this host, not a tree mounted elsewhere.
@@ -47,7 +36,7 @@ func liveFiles(ctx context.Context, root, hostOS string) (fileSet, error) {
 		for _, req := range []int{syscall.RTM_GETROUTE, syscall.RTM_GETRULE} {
 			b, err := syscall.NetlinkRIB(req, syscall.AF_UNSPEC)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("netlink dump %d: %w", req, err))
+				ls.fail(fmt.Errorf("netlink dump %d: %w", req, err))
 				continue
 			}
 			dump = append(dump, b...)
@@ -59,12 +48,12 @@ func liveFiles(ctx context.Context, root, hostOS string) (fileSet, error) {
 		if pr.Rules == nil {
 			pr.Rules = []Rule{}
 		}
-		put(FilePolicyRouting, pr)
+		ls.put(FilePolicyRouting, pr)
 	}
 	tf := existingToolFiles(root, hostOS)
 	if tf == nil {
 		tf = []string{}
 	}
-	put(FileToolFiles, tf)
-	return files, errors.Join(errs...)
+	ls.put(FileToolFiles, tf)
+	return ls.done()
 }

@@ -4,7 +4,6 @@ package tunnel
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -21,52 +20,43 @@ import (
 // loaded user hive's WinINet proxy settings, portproxy rules from the
 // registry, and Astrill's files.
 func liveFiles(ctx context.Context, root, hostOS string) (fileSet, error) {
-	if hostOS != "windows" {
-		return nil, fmt.Errorf("tunnel: a live %s host can only be read on %s; record a snapshot there", hostOS, hostOS)
-	}
-	files := fileSet{}
-	var errs []error
-	put := func(name string, v any) {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		files[name] = b
+	ls, err := newLiveSet(hostOS)
+	if err != nil {
+		return nil, err
 	}
 	ifs, err := adapters()
 	if err != nil {
-		errs = append(errs, err)
+		ls.fail(err)
 	} else {
-		put(FileInterfaces, ifs)
+		ls.put(FileInterfaces, ifs)
 	}
 	if err := ctx.Err(); err != nil {
-		return files, err
+		return ls.files, err
 	}
 	routes, err := routeTable()
 	if err != nil {
-		errs = append(errs, err)
+		ls.fail(err)
 	} else {
-		put(FileRoutes, routes)
+		ls.put(FileRoutes, routes)
 	}
 	is, err := internetSettings()
-	errs = append(errs, err)
+	ls.fail(err)
 	if is == nil {
 		is = []InternetSettings{}
 	}
-	put(FileInternetSettings, is)
+	ls.put(FileInternetSettings, is)
 	pp, err := portProxies()
-	errs = append(errs, err)
+	ls.fail(err)
 	if pp == nil {
 		pp = []PortProxy{}
 	}
-	put(FilePortProxy, pp)
+	ls.put(FilePortProxy, pp)
 	tf := existingToolFiles(root, hostOS)
 	if tf == nil {
 		tf = []string{}
 	}
-	put(FileToolFiles, tf)
-	return files, errors.Join(errs...)
+	ls.put(FileToolFiles, tf)
+	return ls.done()
 }
 
 func adapters() ([]Interface, error) {
