@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -41,7 +39,7 @@ func listLaunchd(ctx context.Context, root string, running func(exe string) bool
 				if err := ctx.Err(); err != nil {
 					return out, err
 				}
-				data, err := readCapped(f, maxLaunchdPlistSize)
+				data, err := ReadFileCapped(f, maxLaunchdPlistSize)
 				if err != nil {
 					continue
 				}
@@ -62,26 +60,6 @@ func listLaunchd(ctx context.Context, root string, running func(exe string) bool
 		}
 	}
 	return out, nil
-}
-
-// readCapped reads a regular file of at most limit bytes.
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return data, nil
 }
 
 // parseLaunchdPlist reads one launchd job definition (XML or binary

@@ -13,11 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -307,25 +304,9 @@ func sanitizeHeard(hs []Heard) []Heard {
 	return sortedHeard(m)
 }
 
-// readFileLimited reads a small file; a missing file is (nil, nil).
-func readFileLimited(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxSmallFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxSmallFile)
-	}
-	return b, nil
-}
+// readFileLimited reads a file of at most maxSmallFile bytes; a missing
+// file is (nil, nil).
+func readFileLimited(p string) ([]byte, error) { return source.ReadOptionalFile(p, maxSmallFile) }
 
 // Collect records the raw sources: a copy of /proc/net/arp (Linux), the
 // neighbour table as neighbors.json (Windows, macOS; IPv6 on Linux), this

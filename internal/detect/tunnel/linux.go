@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -15,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/source"
 )
 
 // Linux sources, relative to the source root (live "/" or a snapshot).
@@ -45,26 +45,9 @@ var linuxProxyFiles = []string{
 	"etc/wgetrc",
 }
 
-// readFileLimited reads a file of at most maxSmallFile bytes; a missing file
-// is (nil, nil).
-func readFileLimited(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxSmallFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxSmallFile)
-	}
-	return b, nil
-}
+// readFileLimited reads a file of at most maxSmallFile bytes; a missing
+// file is (nil, nil).
+func readFileLimited(p string) ([]byte, error) { return source.ReadOptionalFile(p, maxSmallFile) }
 
 // readLinux reads interfaces, routes, proxy configuration and forwarding
 // state under root. extra are interfaces.json records (addresses).
