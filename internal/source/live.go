@@ -25,6 +25,8 @@ type LiveSource struct {
 
 	mu       sync.Mutex
 	identity map[string]exeIdentity // by exe path; per-OS enrichment cache
+	// tcpStatsErr is the last per-connection counter failure.
+	tcpStatsErr error
 }
 
 var _ Source = (*LiveSource)(nil)
@@ -164,7 +166,21 @@ func (s *LiveSource) Connections(ctx context.Context) ([]Connection, error) {
 			})
 		}
 	}
+	stats, err := tcpStats(ctx, out)
+	attachTCPStats(out, stats)
+	s.mu.Lock()
+	s.tcpStatsErr = err
+	s.mu.Unlock()
 	return out, nil
+}
+
+// TCPStatsErr is why the last Connections call could not read per-
+// connection TCP counters (nil when it could, or the OS has none). Missing
+// counters do not fail Connections: attribution still works without them.
+func (s *LiveSource) TCPStatsErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tcpStatsErr
 }
 
 // Services implements Source through the per-OS seam.

@@ -56,6 +56,28 @@ type Connection struct {
 	RAddr string `json:"raddr"`
 	RPort uint32 `json:"rport"`
 	State string `json:"state"` // LISTEN, ESTABLISHED, ... ("" or NONE for udp)
+	// TCP holds the kernel's counters for an established TCP connection
+	// where the OS gives them (Linux sock_diag tcp_info, macOS
+	// net.inet.tcp.pcblist_n, Windows extended TCP statistics); nil
+	// otherwise.
+	TCP *TCPStats `json:"tcp,omitempty"`
+}
+
+// TCPStats are one TCP connection's kernel counters, from this host's
+// point of view: "sent" is what this host sent to the remote end.
+type TCPStats struct {
+	// RTTms is the kernel's smoothed round-trip time estimate and
+	// RTTVarMs its variation, in milliseconds.
+	RTTms    float64 `json:"rtt_ms"`
+	RTTVarMs float64 `json:"rttvar_ms,omitempty"`
+	// BytesSent and BytesReceived count payload bytes (acknowledged
+	// bytes where that is what the OS counts).
+	BytesSent     uint64 `json:"bytes_sent"`
+	BytesReceived uint64 `json:"bytes_received"`
+	// SegsSent and SegsReceived count data-carrying segments (all
+	// segments where the OS does not tell them apart); 0 when unknown.
+	SegsSent     uint64 `json:"segs_sent,omitempty"`
+	SegsReceived uint64 `json:"segs_received,omitempty"`
 }
 
 // Listening reports whether the socket waits for others to connect.

@@ -35,6 +35,10 @@ type Config struct {
 	LocalNets []netip.Prefix
 	// MaxDNSNames bounds the address → name cache.
 	MaxDNSNames int
+	// Owner, when set, attributes a captured flow to the local process
+	// holding it (live capture: the OS connection table). It is called at
+	// most once per flow, only for flows that produce a finding.
+	Owner func(proto string, client, server netip.AddrPort) (Owner, bool)
 }
 
 // Stats counts what the engine saw.
@@ -42,7 +46,9 @@ type Stats struct {
 	Packets, Bytes, Decoded, Undecodable, Filtered uint64
 	Flows                                          flow.Stats
 	DNSMessages                                    uint64
-	Findings                                       int
+	// Observations counts connection-table rows fed through Observe.
+	Observations uint64
+	Findings     int
 }
 
 // Engine is the streaming traffic analyser. Feed it packets in time order
@@ -346,7 +352,29 @@ func (c *classCtx) emit(r result) {
 	if f.ServerName != "" {
 		ev["server_name"] = f.ServerName
 	}
+	if st := c.m.Conn; st != nil {
+		ev["source"] = "connection-table"
+		ownerEvidence(st.owner, ev)
+	} else if o, ok := c.e.owner(f, c.m); ok {
+		ownerEvidence(o, ev)
+	}
 	c.e.add(c.dst, subject, time.Unix(0, f.Start).UTC(), time.Unix(0, f.Last).UTC(), r, ev)
+}
+
+// owner attributes a captured flow to its local process (cached in m).
+func (e *Engine) owner(f *flow.Flow, m *Meta) (Owner, bool) {
+	if e.cfg.Owner == nil {
+		return Owner{}, false
+	}
+	if m.Owner == nil {
+		o, ok := e.cfg.Owner(protoName(f.Proto), netip.AddrPortFrom(f.Client.Addr, f.Client.Port), netip.AddrPortFrom(f.Server.Addr, f.Server.Port))
+		if !ok {
+			o = Owner{}
+		}
+		m.Owner = &o
+	}
+	o := *m.Owner
+	return o, o.PID != 0 || o.Process != ""
 }
 
 func (c *classCtx) direction() string {

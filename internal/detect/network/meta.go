@@ -32,6 +32,10 @@ type Meta struct {
 	RDPConfirm           *rdp.Confirm
 	// Marks are signature matches by byte-level inspectors: tool → what.
 	Marks []Mark
+	// Conn is set on flows fed from the connection table (telemetry.go).
+	Conn *connState
+	// Owner caches the process attribution of a captured flow.
+	Owner *Owner
 }
 
 // Mark is one byte-signature match.

@@ -36,5 +36,6 @@ var analyzers = []analyzer{
 	websocketTunnelAnalyzer,
 	namesAnalyzer,
 	webrtcAnalyzer,
+	telemetryAnalyzer,
 	interactiveAnalyzer,
 }

@@ -1,8 +1,16 @@
-// Package traffic is the live side of the traffic engine: in the running
-// agent it captures this host's packets (Linux AF_PACKET, cgo-free) on the
-// interfaces that carry its traffic and feeds them to the same engine as
-// `farmwatch-agent pcap`, within a CPU budget — analysis pauses, and the
-// kernel ring absorbs or drops (counted) packets, when the budget is spent.
+// Package traffic is the live side of the traffic engine. In the running
+// agent it feeds this host's traffic to the same engine as
+// `farmwatch-agent pcap`, in one of two ways:
+//
+//   - capture (Linux AF_PACKET, macOS BPF devices; both cgo-free) on the
+//     interfaces that carry the host's traffic, within a CPU budget —
+//     analysis pauses, and the kernel buffer absorbs or drops (counted)
+//     packets, when the budget is spent;
+//   - connection-table telemetry (Windows, which has no capture driver by
+//     default, or mode "connections" anywhere): the OS connection table
+//     with per-connection byte counters and RTT, polled.
+//
+// Either way flows are attributed to the local process that owns them.
 // Long sessions are reported while they last. A one-shot `scan` has no
 // traffic to look at, so this detector only streams.
 package traffic
@@ -12,10 +20,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -45,14 +49,31 @@ type Settings struct {
 	// RingBytes sizes each interface's kernel capture ring (default 2 MiB:
 	// the engine keeps only flow state, so a laptop needs little).
 	RingBytes int `yaml:"ring_bytes"`
+	// Mode is "auto" (capture where the OS allows it, else the connection
+	// table: Windows), "capture" or "connections".
+	Mode string `yaml:"mode"`
+	// PollEvery is the connection-table poll interval (default 5 s).
+	PollEvery time.Duration `yaml:"poll_every"`
+	// Attribute names the process owning each reported captured flow
+	// (default true; reads the connection table when a finding needs it).
+	Attribute *bool `yaml:"attribute"`
 }
+
+// Modes.
+const (
+	ModeAuto        = "auto"
+	ModeCapture     = "capture"
+	ModeConnections = "connections"
+)
 
 func init() {
 	detect.Register(detect.Registration{
 		Name:        Name,
-		Description: "live traffic: remote control, VPNs, tunnels, proxies and relays on the wire (Linux AF_PACKET)",
-		NewSettings: func() any { return &Settings{CPUBudget: 0.05, ReportEvery: time.Minute, RingBytes: 2 << 20} },
-		New:         func(s any) (detect.Detector, error) { return New(*s.(*Settings)) },
+		Description: "live traffic: remote control, VPNs, tunnels, proxies and relays on the wire (Linux AF_PACKET, macOS BPF) or in the connection table (Windows), attributed to processes",
+		NewSettings: func() any {
+			return &Settings{CPUBudget: 0.05, ReportEvery: time.Minute, RingBytes: 2 << 20, Mode: ModeAuto, PollEvery: 5 * time.Second}
+		},
+		New: func(s any) (detect.Detector, error) { return New(*s.(*Settings)) },
 	})
 }
 
@@ -75,6 +96,19 @@ func New(s Settings) (*Detector, error) {
 	if s.ReportEvery <= 0 {
 		s.ReportEvery = time.Minute
 	}
+	switch s.Mode {
+	case "":
+		s.Mode = ModeAuto
+	case ModeAuto, ModeCapture, ModeConnections:
+	default:
+		return nil, fmt.Errorf("mode %q: want auto, capture or connections", s.Mode)
+	}
+	if s.PollEvery <= 0 {
+		s.PollEvery = 5 * time.Second
+	}
+	if s.PollEvery < 500*time.Millisecond {
+		return nil, fmt.Errorf("poll_every %v below 500ms", s.PollEvery)
+	}
 	d := &Detector{s: s}
 	if s.BPF != "" {
 		f, err := filter.Compile(s.BPF)
@@ -89,10 +123,25 @@ func New(s Settings) (*Detector, error) {
 // Detect implements detect.Detector: a one-shot scan has no traffic.
 func (d *Detector) Detect(context.Context, detect.Env) ([]report.Finding, error) { return nil, nil }
 
-// Stream captures on every chosen interface until ctx ends.
+// Stream analyses live traffic until ctx ends: packet capture on every
+// chosen interface, or the connection table where capture is unavailable.
 func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]report.Finding)) error {
-	if runtime.GOOS != "linux" {
-		return fmt.Errorf("live capture: %w", live.ErrUnsupported)
+	cfg := network.Config{Host: env.Host, Filter: d.flt, LocalNets: localNets()}
+	mode := d.s.Mode
+	if mode == ModeAuto {
+		mode = ModeCapture
+		if !live.Supported {
+			mode = ModeConnections
+		}
+	}
+	if mode == ModeConnections {
+		return d.observe(ctx, env, cfg, emit)
+	}
+	if d.s.Attribute == nil || *d.s.Attribute {
+		tbl := newConnTable(env.Source, 5*time.Second)
+		cfg.Owner = func(proto string, client, server netip.AddrPort) (network.Owner, bool) {
+			return tbl.owner(ctx, proto, client, server)
+		}
 	}
 	ifaces := d.s.Interfaces
 	if len(ifaces) == 0 {
@@ -101,7 +150,6 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	if len(ifaces) == 0 {
 		return fmt.Errorf("live capture: no interface to capture on")
 	}
-	cfg := network.Config{Host: env.Host, Filter: d.flt, LocalNets: localNets()}
 	g := run.NewGroup(ctx, env.Logger)
 	for _, name := range ifaces {
 		c, err := live.New(live.Config{Interface: name, Engine: cfg, RingBytes: d.s.RingBytes, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit})
@@ -122,21 +170,14 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	return g.Wait()
 }
 
-// defaultInterfaces are the interfaces of default routes (Linux
-// /proc/net/route), else every up, non-loopback interface.
+// defaultInterfaces are the interfaces of default routes (per-OS seam:
+// Linux /proc/net/route under root, macOS the routing table), else every
+// up, non-loopback interface.
 func defaultInterfaces(root string) []string {
-	var out []string
-	if b, err := os.ReadFile(filepath.Join(root, "proc/net/route")); err == nil {
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) > 2 && f[1] == "00000000" && !contains(out, f[0]) {
-				out = append(out, f[0])
-			}
-		}
-	}
-	if len(out) > 0 {
+	if out := defaultRouteInterfaces(root); len(out) > 0 {
 		return out
 	}
+	var out []string
 	ifs, _ := net.Interfaces()
 	for _, i := range ifs {
 		if i.Flags&net.FlagUp != 0 && i.Flags&net.FlagLoopback == 0 {

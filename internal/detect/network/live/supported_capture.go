@@ -1,0 +1,6 @@
+//go:build linux || darwin
+
+package live
+
+// Supported reports whether this OS has a live capture source.
+const Supported = true
