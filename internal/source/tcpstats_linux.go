@@ -40,12 +40,18 @@ func tcpStats(ctx context.Context, _ []Connection) (map[ConnKey]TCPStats, error)
 	return out, errors.Join(errs...)
 }
 
-// linuxTCPStats converts tcp_info (RTT in µs).
+// linuxTCPStats converts tcp_info (RTT in µs). bytes_acked counts the
+// acknowledged SYN's sequence number too, so it is one above the payload
+// bytes sent once the handshake completed.
 func linuxTCPStats(ti *netlink.TCPInfo) TCPStats {
+	sent := ti.Bytes_acked
+	if sent > 0 {
+		sent--
+	}
 	return TCPStats{
 		RTTms:         float64(ti.Rtt) / 1000,
 		RTTVarMs:      float64(ti.Rttvar) / 1000,
-		BytesSent:     ti.Bytes_acked,
+		BytesSent:     sent,
 		BytesReceived: ti.Bytes_received,
 		SegsSent:      uint64(ti.Data_segs_out),
 		SegsReceived:  uint64(ti.Data_segs_in),
