@@ -67,6 +67,8 @@ type Engine struct {
 	// addresses): a relay's two sides may then use different addresses of
 	// the host (a laptop on two networks).
 	ownAddrs bool
+	// addedLocal counts addresses Observe learnt as the host's own.
+	addedLocal int
 	dnsMsg   dns.Message
 	view     view
 	findings map[string]*report.Finding

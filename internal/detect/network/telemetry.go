@@ -76,6 +76,7 @@ func (e *Engine) Observe(ts time.Time, conns []Conn) {
 		if !c.Remote.IsValid() || c.Remote.Port() == 0 || !c.Local.IsValid() || c.Remote.Addr().Unmap().IsUnspecified() {
 			continue
 		}
+		e.addLocal(c.Local.Addr())
 		client, server := c.Local, c.Remote
 		if c.Inbound {
 			client, server = c.Remote, c.Local
@@ -126,6 +127,24 @@ func (e *Engine) Observe(ts time.Time, conns []Conn) {
 		e.table.End(f)
 	}
 	e.connRelays(t)
+}
+
+// maxAddedLocal bounds the addresses Observe learns as this host's own.
+const maxAddedLocal = 256
+
+// addLocal records a connection's local address as this host's own, so a
+// connection table read from a snapshot, or after the host moved to
+// another network, still tells inbound from outbound.
+func (e *Engine) addLocal(a netip.Addr) {
+	a = a.Unmap().WithZone("")
+	if !a.IsValid() || a.IsUnspecified() || e.local(a) || e.addedLocal >= maxAddedLocal {
+		return
+	}
+	if !e.ownAddrs { // the defaults (private ranges) were a guess; the table knows
+		e.cfg.LocalNets = append([]netip.Prefix(nil), e.cfg.LocalNets...)
+	}
+	e.cfg.LocalNets = append(e.cfg.LocalNets, netip.PrefixFrom(a, a.BitLen()))
+	e.addedLocal++
 }
 
 // connRelays finds processes forwarding between an inbound and an
