@@ -69,9 +69,9 @@ type Engine struct {
 	ownAddrs bool
 	// addedLocal counts addresses Observe learnt as the host's own.
 	addedLocal int
-	dnsMsg   dns.Message
-	view     view
-	findings map[string]*report.Finding
+	dnsMsg     dns.Message
+	view       view
+	findings   map[string]*report.Finding
 }
 
 var defaultLocal = []netip.Prefix{

@@ -71,4 +71,3 @@ func TestSettingsValidation(t *testing.T) {
 		}
 	}
 }
-
