@@ -5,6 +5,9 @@ package live
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/afpacket"
@@ -14,7 +17,10 @@ import (
 
 func init() { openSource = openAFPacket }
 
-type afSource struct{ h *afpacket.TPacket }
+type afSource struct {
+	h    *afpacket.TPacket
+	link int
+}
 
 func (s afSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	data, ci, err := s.h.ZeroCopyReadPacketData()
@@ -24,7 +30,7 @@ func (s afSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 	return data, ci, err
 }
 
-func (s afSource) LinkType() int { return decode.LinkEthernet }
+func (s afSource) LinkType() int { return s.link }
 func (s afSource) Close()        { s.h.Close() }
 
 // openAFPacket opens a TPACKET_V3 ring on the interface (needs
@@ -47,5 +53,35 @@ func openAFPacket(cfg Config) (source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open AF_PACKET socket: %w", err)
 	}
-	return afSource{h}, nil
+	link, err := linkTypeOf(cfg.Interface)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return afSource{h: h, link: link}, nil
+}
+
+// sysClassNet is where interface types are read (a variable for tests).
+var sysClassNet = "/sys/class/net"
+
+// linkTypeOf maps the interface's ARPHRD type to how AF_PACKET frames
+// arrive: with an Ethernet header (Ethernet, loopback, Wi-Fi), or as bare IP
+// packets (tun devices of VPNs: WireGuard, OpenVPN tun, Tailscale, Wintun
+// equivalents), which would otherwise decode as garbage.
+func linkTypeOf(iface string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(sysClassNet, iface, "type"))
+	if err != nil {
+		return 0, fmt.Errorf("interface type of %s: %w", iface, err)
+	}
+	return linkForARPHRD(strings.TrimSpace(string(b)))
+}
+
+func linkForARPHRD(t string) (int, error) {
+	switch t {
+	case "1", "772": // ARPHRD_ETHER, ARPHRD_LOOPBACK (zeroed Ethernet header)
+		return decode.LinkEthernet, nil
+	case "65534", "776", "778": // ARPHRD_NONE (tun), ARPHRD_SIT, ARPHRD_IPGRE: bare IP
+		return decode.LinkRaw, nil
+	}
+	return 0, fmt.Errorf("interface link type %s (ARPHRD) is not supported for capture", t)
 }

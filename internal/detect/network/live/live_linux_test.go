@@ -6,8 +6,13 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
 )
 
 // TestLoopback captures real packets on lo (needs CAP_NET_RAW; skipped
@@ -40,5 +45,71 @@ func TestLoopback(t *testing.T) {
 	}
 	if st := c.Stats(); st.Decoded < 20 {
 		t.Errorf("captured %+v, want ≥ 20 decoded packets", st)
+	}
+}
+
+// TestTunDevice captures on a real tun device (what a VPN's default route
+// goes through): frames arrive as bare IP packets and must decode as such.
+func TestTunDevice(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("tun devices and AF_PACKET capture need root")
+	}
+	const name = "fwcaptun0"
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no /dev/net/tun: %v", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		t.Fatalf("TUNSETIFF: %v", err)
+	}
+	for _, args := range [][]string{{"addr", "add", "10.200.73.1/24", "dev", name}, {"link", "set", name, "up"}} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	if lt, err := linkTypeOf(name); err != nil || lt != decode.LinkRaw {
+		t.Fatalf("link type of a tun device: %d %v", lt, err)
+	}
+	c, err := New(Config{Interface: name, PollTimeout: 20 * time.Millisecond, RingBytes: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	time.Sleep(300 * time.Millisecond)
+	conn, err := net.Dial("udp", "10.200.73.2:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		conn.Write([]byte("farmwatch tun capture test"))
+	}
+	conn.Close()
+	time.Sleep(300 * time.Millisecond)
+	c.Stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Decoded < 20 || st.Undecodable != 0 {
+		t.Errorf("captured %+v, want ≥ 20 decoded and no undecodable packets", st)
+	}
+}
+
+func TestLinkForARPHRD(t *testing.T) {
+	for in, want := range map[string]int{"1": decode.LinkEthernet, "772": decode.LinkEthernet, "65534": decode.LinkRaw} {
+		if got, err := linkForARPHRD(in); err != nil || got != want {
+			t.Errorf("%s: %d %v", in, got, err)
+		}
+	}
+	if _, err := linkForARPHRD("801"); err == nil { // 802.11 monitor: not supported
+		t.Error("radiotap accepted")
 	}
 }
