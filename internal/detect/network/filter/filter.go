@@ -27,6 +27,7 @@ import (
 // Filter is a compiled expression.
 type Filter struct {
 	expr string
+	root *node // nil: match everything
 	fn   func(p *decode.Packet) bool
 }
 
@@ -46,14 +47,50 @@ func Compile(expr string) (*Filter, error) {
 		return &Filter{expr: expr, fn: func(*decode.Packet) bool { return true }}, nil
 	}
 	ps := &parser{toks: toks}
-	fn, err := ps.expr()
+	n, err := ps.expr()
 	if err != nil {
 		return nil, fmt.Errorf("filter %q: %w", expr, err)
 	}
 	if ps.pos < len(ps.toks) {
 		return nil, fmt.Errorf("filter %q: unexpected %q", expr, ps.toks[ps.pos])
 	}
-	return &Filter{expr: expr, fn: fn}, nil
+	return &Filter{expr: expr, root: n, fn: n.pred()}, nil
+}
+
+// node is the parsed expression: the user-space predicate (pred) and the
+// kernel program (kernel.go) are both built from it.
+type node struct {
+	op     string // and, or, not, proto, ip, ip6, addr, port
+	l, r   *node
+	dir    string // "", src, dst
+	proto  uint8
+	pfx    netip.Prefix
+	lo, hi uint16
+}
+
+func (n *node) pred() pred {
+	switch n.op {
+	case "and":
+		a, b := n.l.pred(), n.r.pred()
+		return func(p *decode.Packet) bool { return a(p) && b(p) }
+	case "or":
+		a, b := n.l.pred(), n.r.pred()
+		return func(p *decode.Packet) bool { return a(p) || b(p) }
+	case "not":
+		a := n.l.pred()
+		return func(p *decode.Packet) bool { return !a(p) }
+	case "proto":
+		return protoIs(n.proto)
+	case "ip":
+		return func(p *decode.Packet) bool { return !p.V6 }
+	case "ip6":
+		return func(p *decode.Packet) bool { return p.V6 }
+	case "addr":
+		return addrPred(n.dir, n.pfx)
+	case "port":
+		return portPred(n.dir, n.lo, n.hi)
+	}
+	return func(*decode.Packet) bool { return false }
 }
 
 func lex(s string) ([]string, error) {
@@ -94,8 +131,9 @@ func lex(s string) ([]string, error) {
 type pred = func(p *decode.Packet) bool
 
 type parser struct {
-	toks []string
-	pos  int
+	toks  []string
+	pos   int
+	depth int
 }
 
 func (ps *parser) peek() string {
@@ -111,7 +149,15 @@ func (ps *parser) next() string {
 	return t
 }
 
-func (ps *parser) expr() (pred, error) {
+// maxDepth bounds nesting so hostile expressions cannot exhaust the stack.
+const maxDepth = 64
+
+func (ps *parser) expr() (*node, error) {
+	ps.depth++
+	defer func() { ps.depth-- }()
+	if ps.depth > maxDepth {
+		return nil, fmt.Errorf("expression nested deeper than %d", maxDepth)
+	}
 	l, err := ps.term()
 	if err != nil {
 		return nil, err
@@ -122,13 +168,12 @@ func (ps *parser) expr() (pred, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, b := l, r
-		l = func(p *decode.Packet) bool { return a(p) || b(p) }
+		l = &node{op: "or", l: l, r: r}
 	}
 	return l, nil
 }
 
-func (ps *parser) term() (pred, error) {
+func (ps *parser) term() (*node, error) {
 	l, err := ps.factor()
 	if err != nil {
 		return nil, err
@@ -145,12 +190,16 @@ func (ps *parser) term() (pred, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, b := l, r
-		l = func(p *decode.Packet) bool { return a(p) && b(p) }
+		l = &node{op: "and", l: l, r: r}
 	}
 }
 
-func (ps *parser) factor() (pred, error) {
+func (ps *parser) factor() (*node, error) {
+	ps.depth++
+	defer func() { ps.depth-- }()
+	if ps.depth > maxDepth {
+		return nil, fmt.Errorf("expression nested deeper than %d", maxDepth)
+	}
 	switch t := ps.next(); t {
 	case "":
 		return nil, fmt.Errorf("unexpected end of expression")
@@ -159,7 +208,7 @@ func (ps *parser) factor() (pred, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(p *decode.Packet) bool { return !f(p) }, nil
+		return &node{op: "not", l: f}, nil
 	case "(":
 		f, err := ps.expr()
 		if err != nil {
@@ -170,25 +219,23 @@ func (ps *parser) factor() (pred, error) {
 		}
 		return f, nil
 	case "tcp":
-		return protoIs(decode.ProtoTCP), nil
+		return &node{op: "proto", proto: decode.ProtoTCP}, nil
 	case "udp":
-		return protoIs(decode.ProtoUDP), nil
+		return &node{op: "proto", proto: decode.ProtoUDP}, nil
 	case "icmp":
-		return protoIs(decode.ProtoICMP), nil
+		return &node{op: "proto", proto: decode.ProtoICMP}, nil
 	case "icmp6":
-		return protoIs(decode.ProtoICMPv6), nil
+		return &node{op: "proto", proto: decode.ProtoICMPv6}, nil
 	case "esp":
-		return protoIs(decode.ProtoESP), nil
-	case "ip":
-		return func(p *decode.Packet) bool { return !p.V6 }, nil
-	case "ip6":
-		return func(p *decode.Packet) bool { return p.V6 }, nil
+		return &node{op: "proto", proto: decode.ProtoESP}, nil
+	case "ip", "ip6":
+		return &node{op: t}, nil
 	case "proto":
 		n, err := strconv.Atoi(ps.next())
 		if err != nil || n < 0 || n > 255 {
 			return nil, fmt.Errorf("proto needs a number 0-255")
 		}
-		return protoIs(uint8(n)), nil
+		return &node{op: "proto", proto: uint8(n)}, nil
 	case "src", "dst":
 		return ps.primitive(t)
 	default:
@@ -199,7 +246,7 @@ func (ps *parser) factor() (pred, error) {
 
 func protoIs(n uint8) pred { return func(p *decode.Packet) bool { return p.Proto == n } }
 
-func (ps *parser) primitive(dir string) (pred, error) {
+func (ps *parser) primitive(dir string) (*node, error) {
 	kind := ps.next()
 	switch kind {
 	case "host":
@@ -207,7 +254,7 @@ func (ps *parser) primitive(dir string) (pred, error) {
 		if err != nil {
 			return nil, fmt.Errorf("host: %w", err)
 		}
-		return addrPred(dir, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())), nil
+		return &node{op: "addr", dir: dir, pfx: netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())}, nil
 	case "net":
 		s := ps.next()
 		var pfx netip.Prefix
@@ -229,13 +276,13 @@ func (ps *parser) primitive(dir string) (pred, error) {
 		} else if pfx, err = netip.ParsePrefix(s); err != nil {
 			return nil, fmt.Errorf("net: %w", err)
 		}
-		return addrPred(dir, pfx.Masked()), nil
+		return &node{op: "addr", dir: dir, pfx: pfx.Masked()}, nil
 	case "port":
 		n, err := strconv.ParseUint(ps.next(), 10, 16)
 		if err != nil {
 			return nil, fmt.Errorf("port needs a number 0-65535")
 		}
-		return portPred(dir, uint16(n), uint16(n)), nil
+		return &node{op: "port", dir: dir, lo: uint16(n), hi: uint16(n)}, nil
 	case "portrange":
 		lo, hi, ok := strings.Cut(ps.next(), "-")
 		a, err1 := strconv.ParseUint(lo, 10, 16)
@@ -243,7 +290,7 @@ func (ps *parser) primitive(dir string) (pred, error) {
 		if !ok || err1 != nil || err2 != nil || a > b {
 			return nil, fmt.Errorf("portrange needs N-M")
 		}
-		return portPred(dir, uint16(a), uint16(b)), nil
+		return &node{op: "port", dir: dir, lo: uint16(a), hi: uint16(b)}, nil
 	case "":
 		return nil, fmt.Errorf("unexpected end of expression")
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"golang.org/x/net/bpf"
 
 	"github.com/farmwatch/farmwatch/internal/detect/network"
 	"github.com/farmwatch/farmwatch/internal/report"
@@ -59,6 +60,18 @@ type source interface {
 	Close()
 }
 
+// kernelFilterer is a source that can drop packets in the kernel with a
+// classic BPF program (Linux SO_ATTACH_FILTER, macOS BIOCSETF).
+type kernelFilterer interface {
+	SetKernelFilter(prog []bpf.RawInstruction) error
+}
+
+// kernelCompiler is a filter that compiles itself to classic BPF for a
+// link type (package filter).
+type kernelCompiler interface {
+	Kernel(linkType int) ([]bpf.RawInstruction, error)
+}
+
 // openSource is the per-OS seam, set by live_linux.go.
 var openSource = func(cfg Config) (source, error) { return nil, ErrUnsupported }
 
@@ -72,6 +85,8 @@ type Capture struct {
 	mu       sync.Mutex
 	findings []report.Finding
 	stats    network.Stats
+	kernel   bool  // the filter runs in the kernel too
+	kernErr  error // why it does not, when a filter was set
 }
 
 // New validates cfg.
@@ -107,6 +122,7 @@ func (c *Capture) Run(ctx context.Context) error {
 	defer src.Close()
 	e := network.New(c.cfg.Engine)
 	link := src.LinkType()
+	c.attachKernelFilter(src, link)
 	budget := newThrottle(c.cfg.CPUBudget)
 	lastReport := time.Now()
 	var runErr error
@@ -149,6 +165,45 @@ func (c *Capture) stopped(ctx context.Context) bool {
 	default:
 		return false
 	}
+}
+
+// attachKernelFilter also runs the configured filter in the kernel where
+// the source and the filter allow it, so unwanted packets are not copied
+// to user space at all. The user-space filter still decides; failing to
+// attach only costs CPU and is recorded (KernelFilter).
+func (c *Capture) attachKernelFilter(src source, link int) {
+	kc, ok := c.cfg.Engine.Filter.(kernelCompiler)
+	if !ok {
+		return
+	}
+	var err error
+	defer func() {
+		c.mu.Lock()
+		c.kernel, c.kernErr = err == nil, err
+		c.mu.Unlock()
+	}()
+	kf, ok := src.(kernelFilterer)
+	if !ok {
+		err = errors.New("this capture source has no kernel filter")
+		return
+	}
+	prog, err := kc.Kernel(link)
+	if err != nil {
+		return
+	}
+	if prog == nil {
+		err = errors.New("empty filter")
+		return
+	}
+	err = kf.SetKernelFilter(prog)
+}
+
+// KernelFilter reports whether the last Run's filter also ran in the
+// kernel, and if not (with a filter set), why.
+func (c *Capture) KernelFilter() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kernel, c.kernErr
 }
 
 // Findings returns what the last Run found.

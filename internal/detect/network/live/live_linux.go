@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/afpacket"
+	"golang.org/x/net/bpf"
 
 	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
 )
@@ -31,7 +32,15 @@ func (s afSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
 func (s afSource) LinkType() int { return s.link }
-func (s afSource) Close()        { s.h.Close() }
+
+// SetKernelFilter attaches a classic BPF program to the AF_PACKET socket.
+func (s afSource) SetKernelFilter(prog []bpf.RawInstruction) error {
+	if err := s.h.SetBPF(prog); err != nil {
+		return fmt.Errorf("attach BPF filter: %w", err)
+	}
+	return nil
+}
+func (s afSource) Close() { s.h.Close() }
 
 // openAFPacket opens a TPACKET_V3 ring on the interface (needs
 // CAP_NET_RAW). Frames arrive as Ethernet.

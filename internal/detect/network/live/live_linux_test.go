@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/farmwatch/farmwatch/internal/detect/network"
 	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
+	"github.com/farmwatch/farmwatch/internal/detect/network/filter"
 )
 
 // TestLoopback captures real packets on lo (needs CAP_NET_RAW; skipped
@@ -111,5 +113,79 @@ func TestLinkForARPHRD(t *testing.T) {
 	}
 	if _, err := linkForARPHRD("801"); err == nil { // 802.11 monitor: not supported
 		t.Error("radiotap accepted")
+	}
+}
+
+// TestKernelFilterOnLoopback sets "udp port 9" and sends to ports 9 and 10
+// on lo: the port-10 packets are dropped by the kernel program, so the
+// user-space filter never sees (and never has to reject) them.
+func TestKernelFilterOnLoopback(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("AF_PACKET capture needs root / CAP_NET_RAW")
+	}
+	flt, err := filter.Compile("udp port 9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Interface: "lo", PollTimeout: 20 * time.Millisecond, RingBytes: 2 << 20, Engine: network.Config{Filter: flt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	time.Sleep(300 * time.Millisecond)
+	for _, port := range []string{"9", "10"} {
+		conn, err := net.Dial("udp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 20; i++ {
+			conn.Write([]byte("farmwatch kernel filter test"))
+		}
+		conn.Close()
+	}
+	time.Sleep(300 * time.Millisecond)
+	c.Stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if on, err := c.KernelFilter(); !on {
+		t.Fatalf("kernel filter not attached: %v", err)
+	}
+	st := c.Stats()
+	if st.Decoded < 20 || st.Filtered != 0 {
+		t.Errorf("captured %+v: want ≥ 20 port-9 packets and nothing left for the user-space filter to reject", st)
+	}
+}
+
+// TestKernelAcceptsPrograms attaches the compiled program of each kind of
+// expression to a real AF_PACKET socket: the kernel's checker must accept
+// them (it refuses, for example, reads of scratch words not yet written).
+func TestKernelAcceptsPrograms(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("AF_PACKET capture needs root / CAP_NET_RAW")
+	}
+	src, err := openAFPacket(Config{Interface: "lo", RingBytes: 2 << 20, PollTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for _, e := range []string{"tcp", "ip6 and udp", "not port 443", "src net 10.0.0.0/8 and dst portrange 1000-2000",
+		"host 2001:db8::1 or net fe80::/10", "not (tcp and (port 80 or port 443)) and not udp port 53", "proto 47 or esp"} {
+		flt, err := filter.Compile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lt := range []int{decode.LinkEthernet, decode.LinkRaw} {
+			prog, err := flt.Kernel(lt)
+			if err != nil {
+				t.Fatalf("%q: %v", e, err)
+			}
+			if err := src.(kernelFilterer).SetKernelFilter(prog); err != nil {
+				t.Errorf("%q (link %d): kernel refuses the program: %v", e, lt, err)
+			}
+		}
 	}
 }
