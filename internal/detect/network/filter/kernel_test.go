@@ -149,7 +149,9 @@ func ipOf(p *decode.Packet, src bool) string {
 	return strings.Join([]string{itoa(b[0]), itoa(b[1]), itoa(b[2]), itoa(b[3])}, ".")
 }
 
-func itoa(b byte) string { return string(rune('0'+b/100)) + string(rune('0'+b/10%10)) + string(rune('0'+b%10)) }
+func itoa(b byte) string {
+	return string(rune('0'+b/100)) + string(rune('0'+b/10%10)) + string(rune('0'+b%10))
+}
 
 func TestKernelEmptyAndUnsupported(t *testing.T) {
 	f, _ := Compile("")
