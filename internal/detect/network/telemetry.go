@@ -56,7 +56,6 @@ type connState struct {
 	lastSegs  [2]uint64
 }
 
-const maxRelayPairs = 4096
 
 // Observe feeds one poll of the connection table taken at ts. Connections
 // listed by an earlier poll and missing now have ended and are classified.
