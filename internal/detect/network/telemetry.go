@@ -56,7 +56,6 @@ type connState struct {
 	lastSegs  [2]uint64
 }
 
-
 // Observe feeds one poll of the connection table taken at ts. Connections
 // listed by an earlier poll and missing now have ended and are classified.
 func (e *Engine) Observe(ts time.Time, conns []Conn) {
