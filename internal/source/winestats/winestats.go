@@ -256,8 +256,8 @@ type Counters struct {
 // Stats converts the Data and Path statistics of a connection.
 func Stats(data DataROD, path PathROD) Counters {
 	return Counters{
-		RTTms:         float64(path.SmoothedRtt),
-		RTTVarMs:      float64(path.RttVar),
+		RTTms:    float64(path.SmoothedRtt),
+		RTTVarMs: float64(path.RttVar),
 		// Acknowledged and received payload octets (RFC 4898
 		// tcpEStatsAppHCThruOctetsAcked/Received): the same meaning as
 		// Linux tcp_info bytes_acked/bytes_received, so counters of two
