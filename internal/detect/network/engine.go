@@ -37,8 +37,10 @@ type Config struct {
 	MaxDNSNames int
 	// Owner, when set, attributes a captured flow to the local process
 	// holding it (live capture: the OS connection table). It is called at
-	// most once per flow, only for flows that produce a finding.
-	Owner func(proto string, client, server netip.AddrPort) (Owner, bool)
+	// most once per flow, only for flows that produce a finding; urgent is
+	// true for findings of medium severity or above (worth a fresh read
+	// of the table).
+	Owner func(proto string, client, server netip.AddrPort, urgent bool) (Owner, bool)
 }
 
 // Stats counts what the engine saw.
@@ -357,19 +359,19 @@ func (c *classCtx) emit(r result) {
 	if st := c.m.Conn; st != nil {
 		ev["source"] = "connection-table"
 		ownerEvidence(st.owner, ev)
-	} else if o, ok := c.e.owner(f, c.m); ok {
+	} else if o, ok := c.e.owner(f, c.m, r.Severity >= report.SeverityMedium); ok {
 		ownerEvidence(o, ev)
 	}
 	c.e.add(c.dst, subject, time.Unix(0, f.Start).UTC(), time.Unix(0, f.Last).UTC(), r, ev)
 }
 
 // owner attributes a captured flow to its local process (cached in m).
-func (e *Engine) owner(f *flow.Flow, m *Meta) (Owner, bool) {
+func (e *Engine) owner(f *flow.Flow, m *Meta, urgent bool) (Owner, bool) {
 	if e.cfg.Owner == nil {
 		return Owner{}, false
 	}
 	if m.Owner == nil {
-		o, ok := e.cfg.Owner(protoName(f.Proto), netip.AddrPortFrom(f.Client.Addr, f.Client.Port), netip.AddrPortFrom(f.Server.Addr, f.Server.Port))
+		o, ok := e.cfg.Owner(protoName(f.Proto), netip.AddrPortFrom(f.Client.Addr, f.Client.Port), netip.AddrPortFrom(f.Server.Addr, f.Server.Port), urgent)
 		if !ok {
 			o = Owner{}
 		}

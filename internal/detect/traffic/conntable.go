@@ -95,10 +95,20 @@ func (t *connTable) ownerOf(c source.Connection) network.Owner {
 	return o
 }
 
+// lowPriorityAge is how stale the table may be before a lookup for a
+// low-severity finding re-reads it (the read walks every process's file
+// descriptors on Linux: not something to do every few seconds for noise).
+const lowPriorityAge = time.Minute
+
 // owner attributes a captured flow: the server end first when the server
 // port is a local listener (an inbound session belongs to the service),
-// else the client end. A miss re-reads the table if it is older than minAge.
-func (t *connTable) owner(ctx context.Context, proto string, client, server netip.AddrPort) (network.Owner, bool) {
+// else the client end. A miss re-reads the table if it is older than
+// minAge (urgent: medium severity or above) or lowPriorityAge.
+func (t *connTable) owner(ctx context.Context, proto string, client, server netip.AddrPort, urgent bool) (network.Owner, bool) {
+	maxAge := t.minAge
+	if !urgent && maxAge < lowPriorityAge {
+		maxAge = lowPriorityAge
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for attempt := 0; attempt < 2; attempt++ {
@@ -113,7 +123,7 @@ func (t *connTable) owner(ctx context.Context, proto string, client, server neti
 				}
 			}
 		}
-		if attempt == 1 || time.Since(t.at) < t.minAge {
+		if attempt == 1 || time.Since(t.at) < maxAge {
 			break
 		}
 		if _, err := t.refresh(ctx); err != nil {

@@ -139,8 +139,8 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	}
 	if d.s.Attribute == nil || *d.s.Attribute {
 		tbl := newConnTable(env.Source, 5*time.Second)
-		cfg.Owner = func(proto string, client, server netip.AddrPort) (network.Owner, bool) {
-			return tbl.owner(ctx, proto, client, server)
+		cfg.Owner = func(proto string, client, server netip.AddrPort, urgent bool) (network.Owner, bool) {
+			return tbl.owner(ctx, proto, client, server, urgent)
 		}
 	}
 	ifaces := d.s.Interfaces
