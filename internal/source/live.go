@@ -147,6 +147,13 @@ func (s *LiveSource) hostPath(p string) string {
 
 // Connections implements Source.
 func (s *LiveSource) Connections(ctx context.Context) ([]Connection, error) {
+	if nativeConnections != nil {
+		out, err := nativeConnections(ctx)
+		if err != nil {
+			return out, fmt.Errorf("list connections: %w", err)
+		}
+		return out, nil
+	}
 	var out []Connection
 	for _, kind := range []string{"tcp", "udp"} {
 		cs, err := psnet.ConnectionsWithContext(ctx, kind)
@@ -173,6 +180,11 @@ func (s *LiveSource) Connections(ctx context.Context) ([]Connection, error) {
 	s.mu.Unlock()
 	return out, nil
 }
+
+// nativeConnections, when a per-OS file sets it, lists connections with
+// their owners and TCP counters in one pass instead of gopsutil (macOS:
+// gopsutil runs lsof, which costs seconds of CPU per call).
+var nativeConnections func(ctx context.Context) ([]Connection, error)
 
 // TCPStatsErr is why the last Connections call could not read per-
 // connection TCP counters (nil when it could, or the OS has none). Missing
