@@ -40,8 +40,13 @@ type listenKey struct {
 
 type procName struct{ name, exe string }
 
+// namesMinAge bounds how often a pid the table has not named yet (a
+// process forked since the last listing: socat with fork, sshd per
+// session) triggers a fresh process listing.
+const namesMinAge = time.Second
+
 func newConnTable(src source.Source, minAge time.Duration) *connTable {
-	return &connTable{src: src, minAge: minAge, namesAge: 30 * time.Second}
+	return &connTable{src: src, minAge: minAge, namesAge: namesMinAge}
 }
 
 // refresh re-reads the connection table (and process names for pids it
@@ -79,6 +84,13 @@ func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 			}
 		} else if t.names == nil {
 			t.names = map[int32]procName{}
+		}
+		// A pid the listing did not show (exited, or hidden from us) is
+		// remembered as nameless so it does not force another listing.
+		for _, c := range conns {
+			if _, ok := t.names[c.PID]; !ok && c.PID != 0 {
+				t.names[c.PID] = procName{}
+			}
 		}
 	}
 	return conns, nil

@@ -1,0 +1,83 @@
+package traffic
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/source"
+)
+
+// changingSource is a live-like source whose tables the test edits
+// between reads, counting process listings.
+type changingSource struct {
+	mu       sync.Mutex
+	conns    []source.Connection
+	procs    []source.Process
+	listings int
+}
+
+func (s *changingSource) Host() source.HostInfo { return source.HostInfo{} }
+func (s *changingSource) Snapshot() bool        { return false }
+func (s *changingSource) Root() string          { return "/" }
+func (s *changingSource) Processes(context.Context) ([]source.Process, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listings++
+	return append([]source.Process(nil), s.procs...), nil
+}
+func (s *changingSource) Connections(context.Context) ([]source.Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]source.Connection(nil), s.conns...), nil
+}
+func (s *changingSource) Services(context.Context) ([]source.Service, error) { return nil, nil }
+func (s *changingSource) OpenExe(source.Process) (io.ReadCloser, error) {
+	return nil, source.ErrNotRecorded
+}
+
+// TestConnTableNamesForkedProcess: a process forked after the first
+// listing (socat fork, one sshd per session) is named on the first poll
+// that sees its connection once namesMinAge has passed — not 30 s later —
+// and a pid the listing cannot show does not force a listing every poll.
+func TestConnTableNamesForkedProcess(t *testing.T) {
+	src := &changingSource{
+		conns: []source.Connection{{PID: 10, Proto: "tcp", LAddr: "0.0.0.0", LPort: 5900, State: "LISTEN"}},
+		procs: []source.Process{{PID: 10, Name: "socat", Exe: "/usr/bin/socat"}},
+	}
+	tbl := newConnTable(src, 0)
+	ctx := context.Background()
+	if _, err := tbl.rows(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(namesMinAge)
+	src.mu.Lock()
+	src.conns = append(src.conns,
+		source.Connection{PID: 11, Proto: "tcp", LAddr: "10.0.0.1", LPort: 5900, RAddr: "10.0.0.2", RPort: 40000, State: "ESTABLISHED"},
+		source.Connection{PID: 99, Proto: "tcp", LAddr: "10.0.0.1", LPort: 41000, RAddr: "10.0.0.3", RPort: 22, State: "ESTABLISHED"})
+	src.procs = append(src.procs, source.Process{PID: 11, Name: "socat", Exe: "/usr/bin/socat"})
+	src.mu.Unlock()
+	rows, err := tbl.rows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, r := range rows {
+		if r.Owner.PID == 11 {
+			named = r.Owner.Process == "socat" && r.Owner.Exe == "/usr/bin/socat"
+		}
+	}
+	if !named {
+		t.Fatalf("forked pid 11 not named: %+v", rows)
+	}
+	before := src.listings
+	time.Sleep(namesMinAge)
+	if _, err := tbl.rows(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if src.listings != before {
+		t.Errorf("pid 99 (absent from the process list) forced %d more listings", src.listings-before)
+	}
+}
