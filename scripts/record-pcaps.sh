@@ -7,7 +7,11 @@
 #   fwlap  10.200.0.2  "the farm laptop" (captured here)
 #          10.200.1.1  ──veth── fwtgt 10.200.1.2 (the next hop of a relay)
 #
-# Every capture is taken on the laptop's side. No traffic leaves these
+# Every capture is taken on the laptop's side (fwlap), except
+# vnc-relayed-controller: there fwtgt plays the laptop (x11vnc serves its
+# screen), fwlap is a relay a few µs away (socat 10.200.0.2:5901 →
+# 10.200.1.2:5900) and the viewer in fwctl sits 180 ms behind it; that
+# capture is taken on fwtgt's interface fw-tgt. No traffic leaves these
 # namespaces. Needs root and the Debian packages listed in .ci/debian-packages.txt
 # (xrdp, freerdp2-x11, x11vnc, tigervnc-viewer, xterm, xdotool, openssh-server,
 # socat, wireguard-tools, wireguard-go, openvpn, tcpdump, xvfb, iproute2, ethtool) and Go.
@@ -17,7 +21,7 @@ set -euo pipefail
 out=$(realpath -m "${1:-testdata/pcaps}")
 shift || true
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(rdp vnc ssh reverse-ssh socat-relay wireguard openvpn benign-download)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(rdp vnc vnc-relayed-controller ssh reverse-ssh socat-relay wireguard openvpn benign-download)
 mkdir -p "$out"
 work=$(mktemp -d /tmp/fw-record.XXXXXX)
 pids=()
@@ -81,9 +85,9 @@ cleanup_ns() {
   pkill -9 -f "$work/" 2>/dev/null || true
 }
 
-capture_start() { # name iface
+capture_start() { # name iface [namespace, default fwlap]
   cap="$work/$1.pcap"
-  inns fwlap tcpdump -U -n -i "$2" -s 0 -w "$cap" >>"$work/log" 2>&1 &
+  inns "${3:-fwlap}" tcpdump -U -n -i "$2" -s 0 -w "$cap" >>"$work/log" 2>&1 &
   cap_pid=$!
   pids+=($cap_pid)
   sleep 0.5
@@ -177,6 +181,30 @@ rec_vnc() {
   for x in 100 180 260 340; do DISPLAY=:93 xdotool mousemove $x 200 2>/dev/null || true; sleep 0.3; done
   sleep 2
   capture_stop vnc-x11vnc-tigervnc
+}
+
+# The laptop (fwtgt) is controlled through a relay next to it (fwlap): the
+# TCP peer of the laptop's VNC server is a few µs away, the person at the
+# viewer 180 ms. Input as in rec_vnc, with the viewer focused first so that
+# the keys reach the xterm and every echo is a screen update.
+rec_vnc_relayed_controller() {
+  xvfb 94; xvfb 95
+  DISPLAY=:94 bg xterm -geometry 60x12+0+0
+  bg inns fwtgt x11vnc -display :94 -rfbport 5900 -forever -shared -nopw -quiet
+  wait_port fwtgt 10.200.1.2 5900
+  bg inns fwlap socat TCP-LISTEN:5901,fork,reuseaddr TCP:10.200.1.2:5900
+  wait_port fwlap 10.200.0.2 5901
+  sleep 0.5 # the relay's connection for the probe is over before capture starts
+  capture_start vnc-relayed-controller fw-tgt fwtgt
+  DISPLAY=:95 bg inns fwctl xtigervncviewer -SecurityTypes None 10.200.0.2::5901
+  sleep 4
+  DISPLAY=:95 xdotool mousemove 200 150 click 1 2>/dev/null || true
+  DISPLAY=:95 timeout 5 xdotool search --sync --limit 1 --class "TigerVNC Viewer" windowfocus 2>/dev/null || true
+  type_slowly 95 "echo typed by the controller"
+  DISPLAY=:95 xdotool key Return 2>/dev/null || true
+  for x in 100 180 260 340; do DISPLAY=:95 xdotool mousemove $x 200 2>/dev/null || true; sleep 0.3; done
+  sleep 2
+  capture_stop vnc-relayed-controller
 }
 
 rec_ssh() {

@@ -17,25 +17,39 @@ func bytesN(n int, b byte) []byte {
 	return out
 }
 
-// interactiveSession: the client types (small, every 150 ms); each input is
-// answered by a burst of screen updates after respDelay.
-func interactiveSession(c *pcaptest.Capture, client, server string, rtt, respDelay time.Duration, n int) {
-	k := c.TCP(client, server, rtt)
+// interactiveSession, as captured on the controlled host (the server, where
+// the agent runs): the controller's input (small) arrives every 300 ms, the
+// server answers 10 ms later with a burst of screen updates, and the
+// viewer's request for the next update (small) arrives appRTT after the
+// update left. Every third update another input crosses it (40 ms after),
+// as independent mouse motion does. hsRTT is the TCP handshake's round
+// trip: to the controller itself, or to a relay next to the server.
+func interactiveSession(c *pcaptest.Capture, client, server string, hsRTT, appRTT time.Duration, n int) {
+	k := c.TCP(client, server, hsRTT)
 	for i := 0; i < n; i++ {
 		k.Send(true, bytesN(24, 'k'))
-		c.Advance(respDelay)
+		c.Advance(10 * time.Millisecond)
 		for j := 0; j < 3; j++ {
 			k.Send(false, bytesN(1200, 's'))
 		}
-		k.Ack(true)
-		c.Advance(150*time.Millisecond - respDelay%(150*time.Millisecond))
+		spent := 10 * time.Millisecond
+		if i%3 == 0 {
+			c.Advance(40 * time.Millisecond)
+			k.Send(true, bytesN(24, 'm'))
+			c.Advance(appRTT - 40*time.Millisecond)
+		} else {
+			c.Advance(appRTT)
+		}
+		k.Send(true, bytesN(10, 'r')) // the viewer asks for the next update
+		spent += appRTT
+		c.Advance(300*time.Millisecond - spent)
 	}
 	k.Close()
 }
 
 func TestInteractiveUnknownTool(t *testing.T) {
 	c := pcaptest.New()
-	interactiveSession(c, "203.0.113.5:40000", "192.168.1.10:7000", 20*time.Millisecond, 10*time.Millisecond, 200)
+	interactiveSession(c, "203.0.113.5:40000", "192.168.1.10:7000", 20*time.Millisecond, 25*time.Millisecond, 200)
 	fs := run(t, c)
 	f := find(fs, "network.behavior.interactive", "unknown")
 	if f == nil {
@@ -44,22 +58,84 @@ func TestInteractiveUnknownTool(t *testing.T) {
 	if f.Severity != report.SeverityMedium || f.Evidence["direction"] != "inbound" {
 		t.Errorf("severity %s direction %v", f.Severity, f.Evidence["direction"])
 	}
+	if app, _ := f.Evidence["app_rtt_ms"].(float64); app < 20 || app > 35 {
+		t.Errorf("app_rtt_ms = %v, want ≈25", f.Evidence["app_rtt_ms"])
+	}
 	if find(fs, "network.behavior.far-controller", "unknown") != nil {
 		t.Errorf("near controller reported as far: %s", summarize(fs))
 	}
 }
 
+// TestFarController: the server's TCP peer is a relay 1 ms away, the
+// viewer's answers come 220 ms after each update: the controller sits
+// ≈ 219 ms behind the relay. Without the relay (the handshake reaches the
+// controller too) the same session is near.
 func TestFarController(t *testing.T) {
 	c := pcaptest.New()
-	interactiveSession(c, "203.0.113.5:40000", "192.168.1.10:7000", 20*time.Millisecond, 260*time.Millisecond, 120)
+	interactiveSession(c, "203.0.113.5:40000", "192.168.1.10:7000", time.Millisecond, 220*time.Millisecond, 120)
 	fs := run(t, c)
 	f := find(fs, "network.behavior.far-controller", "unknown")
 	if f == nil {
 		t.Fatalf("no far-controller finding; got %s", summarize(fs))
 	}
 	extra := f.Evidence["controller_extra_delay_ms"].(float64)
-	if extra < 200 || extra > 260 {
-		t.Errorf("controller_extra_delay_ms = %v, want ≈ 240", extra)
+	if extra < 200 || extra > 240 {
+		t.Errorf("controller_extra_delay_ms = %v, want ≈ 219", extra)
+	}
+	if n, _ := f.Evidence["app_rtt_samples"].(int); n < minAppSamples {
+		t.Errorf("app_rtt_samples = %v", f.Evidence["app_rtt_samples"])
+	}
+	// A direct session: the handshake reaches the controller 220 ms away.
+	c = pcaptest.New()
+	interactiveSession(c, "203.0.113.5:40000", "192.168.1.10:7000", 215*time.Millisecond, 220*time.Millisecond, 120)
+	fs = run(t, c)
+	if find(fs, "network.behavior.far-controller", "unknown") != nil {
+		t.Errorf("direct session reported as far: %s", summarize(fs))
+	}
+	f = find(fs, "network.behavior.interactive", "unknown")
+	if f == nil {
+		t.Fatalf("no interactive finding; got %s", summarize(fs))
+	}
+	if app, _ := f.Evidence["app_rtt_ms"].(float64); app < 210 || app > 230 {
+		t.Errorf("app_rtt_ms = %v, want ≈220", f.Evidence["app_rtt_ms"])
+	}
+}
+
+// TestFarControllerHumanPacedAnswers: in an interactive SSH session seen
+// from the server, the client's next message after an echo is the next
+// keystroke, at human pace (250–600 ms here), not an answer to the echo.
+// Those samples must not make a near controller look far: only the
+// protocol's request/response exchanges are a round trip.
+func TestFarControllerHumanPacedAnswers(t *testing.T) {
+	c := pcaptest.New()
+	k := c.TCP("203.0.113.5:40000", "192.168.1.10:22", 30*time.Millisecond)
+	k.Send(true, []byte("SSH-2.0-OpenSSH_9.6\r\n"))
+	k.Send(false, []byte("SSH-2.0-OpenSSH_9.6\r\n"))
+	for i := 0; i < 10; i++ { // key exchange and authentication
+		c.Advance(30 * time.Millisecond)
+		k.Send(true, bytesN(200, 'q'))
+		c.Advance(time.Millisecond)
+		k.Send(false, bytesN(300, 'a'))
+	}
+	for i := 0; i < 100; i++ {
+		c.Advance(250*time.Millisecond + time.Duration(i*137%350)*time.Millisecond)
+		k.Send(true, bytesN(36, 'k'))
+		c.Advance(2 * time.Millisecond)
+		k.Send(false, bytesN(36, 'e'))
+		c.Advance(30 * time.Millisecond)
+		k.Ack(true)
+	}
+	k.Close()
+	fs := run(t, c)
+	f := find(fs, "network.ssh.session", "ssh")
+	if f == nil {
+		t.Fatalf("no ssh session; got %s", summarize(fs))
+	}
+	if find(fs, "network.behavior.far-controller", "ssh") != nil {
+		t.Errorf("human-paced keystrokes reported as a far controller: %s", summarize(fs))
+	}
+	if app, ok := f.Evidence["app_rtt_ms"].(float64); ok && app > 100 {
+		t.Errorf("app_rtt_ms = %v, want ≈30 or none", app)
 	}
 }
 

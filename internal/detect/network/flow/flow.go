@@ -46,7 +46,7 @@ const (
 	ServerBytes  = 4096
 	MaxDatagrams = 4   // UDP datagrams kept per direction
 	DgramBytes   = 512 // bytes kept per UDP datagram
-	MaxSamples   = 64  // response-delay samples
+	MaxSamples   = 64  // response-delay samples (each kind)
 	MaxOnsets    = 128 // OFF→ON transitions per direction
 	SmallPayload = 150 // "small" (human input sized) payload threshold
 	OffGap       = 500 * time.Millisecond
@@ -134,10 +134,27 @@ type Flow struct {
 	Meta any
 	// ServerName is a DNS name the capture resolved to the server address.
 	ServerName string
-	// Response-delay samples: client payload → next server payload (ns).
+	// Response-delay samples: client payload → next server payload (ns),
+	// the first MaxSamples of the flow. Seen from the server, this is the
+	// server's own processing time; from a capture point between the ends
+	// it includes the server-side part of the path.
 	pendingInput int64
 	Samples      [MaxSamples]int64
 	NSamples     int
+	// Application round-trip samples (ns): the first server payload of a
+	// server turn (after client payload) → the first later client payload
+	// that acknowledges it (TCP: its ACK covers that payload's first byte,
+	// so it was sent after the client side received it). Seen from the
+	// server, this is the round trip to whatever produces the client's
+	// next message (VNC update → FramebufferUpdateRequest, protocol
+	// handshakes), which a relay in between does not shorten, unlike the
+	// TCP handshake. The first MaxSamples of the flow are kept, so that the
+	// protocol's opening request/response exchanges are always among them.
+	pendingUpdate    int64
+	pendingUpdateSeq uint32
+	lastPayloadDir   int8 // 0 none, 1 client, 2 server
+	AppSamples       [MaxSamples]int64
+	NAppSamples      int
 
 	prev, next *Flow
 	list       *lru
@@ -460,6 +477,35 @@ func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
 		}
 		f.pendingInput = 0
 	}
+	f.appSample(dir, p, ts)
+}
+
+// MaxAppDelay bounds an application round-trip sample: a client message
+// later than this is not an answer to the update (idle periods, unsolicited
+// updates); the sample is dropped.
+const MaxAppDelay = 2 * time.Second
+
+// appSample keeps the application round-trip samples (see Flow.AppSamples).
+func (f *Flow) appSample(dir int, p *decode.Packet, ts int64) {
+	if dir == S2C {
+		if f.lastPayloadDir != 2 && f.pendingUpdate == 0 { // first of a server turn
+			f.pendingUpdate, f.pendingUpdateSeq = ts, p.Seq
+		}
+		f.lastPayloadDir = 2
+		return
+	}
+	f.lastPayloadDir = 1
+	if f.pendingUpdate == 0 {
+		return
+	}
+	if p.Proto == decode.ProtoTCP && (p.Flags&decode.FlagACK == 0 || int32(p.Ack-f.pendingUpdateSeq) <= 0) {
+		return // sent before the client side had the update: not an answer to it
+	}
+	if d := ts - f.pendingUpdate; d >= 0 && d <= int64(MaxAppDelay) && f.NAppSamples < MaxSamples {
+		f.AppSamples[f.NAppSamples] = d
+		f.NAppSamples++
+	}
+	f.pendingUpdate = 0
 }
 
 // keepStream appends in-order TCP payload to the direction's buffer,

@@ -87,3 +87,33 @@ func TestNoCaptureAfterInspection(t *testing.T) {
 		t.Errorf("buf %q packets %d", f.Dir[C2S].Buf, f.Dir[C2S].PayloadPackets)
 	}
 }
+
+// TestAppSamples: the first server payload of a server turn → the first
+// later client payload that acknowledges it. Client input still in flight
+// (its ACK does not cover the update) is not an answer.
+func TestAppSamples(t *testing.T) {
+	tb := NewTable(Config{}, nil)
+	ms := int64(time.Millisecond)
+	ack := func(p *decode.Packet, a uint32) *decode.Packet { p.Ack = a; return p }
+	pk := []struct {
+		p  *decode.Packet
+		ts int64
+	}{
+		{ack(seg(2, 1, 5900, 40000, decode.FlagACK|decode.FlagPSH, 100, "RFB 003.008\n"), 1000), 0},        // server speaks first
+		{ack(seg(1, 2, 40000, 5900, decode.FlagACK|decode.FlagPSH, 1000, "RFB 003.008\n"), 112), 180 * ms}, // answer: 180 ms
+		{ack(seg(2, 1, 5900, 40000, decode.FlagACK|decode.FlagPSH, 112, "update"), 1012), 200 * ms},        // turn starts
+		{ack(seg(2, 1, 5900, 40000, decode.FlagACK|decode.FlagPSH, 118, "more"), 1012), 201 * ms},          // same turn
+		{ack(seg(1, 2, 40000, 5900, decode.FlagACK|decode.FlagPSH, 1012, "key"), 112), 230 * ms},           // crossed the update
+		{ack(seg(1, 2, 40000, 5900, decode.FlagACK|decode.FlagPSH, 1015, "request"), 122), 390 * ms},       // answer: 190 ms
+	}
+	var f *Flow
+	for _, s := range pk {
+		var dir int
+		ts := s.ts + 1e9 // capture times are unix ns, never 0
+		f, dir = tb.Lookup(s.p, ts)
+		tb.Update(f, dir, s.p, ts)
+	}
+	if f.NAppSamples != 2 || f.AppSamples[0] != 180*ms || f.AppSamples[1] != 190*ms {
+		t.Errorf("app samples %v", f.AppSamples[:f.NAppSamples])
+	}
+}
