@@ -148,7 +148,12 @@ func (s *LiveSource) hostPath(p string) string {
 // Connections implements Source.
 func (s *LiveSource) Connections(ctx context.Context) ([]Connection, error) {
 	if nativeConnections != nil {
+		// The counters come from the same kernel table as the sockets:
+		// a failure to read it is both a listing and a counter failure.
 		out, err := nativeConnections(ctx)
+		s.mu.Lock()
+		s.tcpStatsErr = err
+		s.mu.Unlock()
 		if err != nil {
 			return out, fmt.Errorf("list connections: %w", err)
 		}

@@ -1,9 +1,10 @@
-// Package xnu parses the binary TCP connection table that the macOS (XNU)
-// kernel exports through the sysctl net.inet.tcp.pcblist_n — the source
-// `netstat -n -b -v` reads — into per-connection endpoints, owner pids,
-// state, RTT and traffic counters. It is pure Go with no build tags, so the
-// parser is tested and fuzzed on any OS; only the sysctl call itself lives in
-// the darwin build (internal/source/tcpstats_darwin.go).
+// Package xnu parses the binary TCP and UDP connection tables that the
+// macOS (XNU) kernel exports through the sysctls net.inet.tcp.pcblist_n and
+// net.inet.udp.pcblist_n — the source `netstat -n -b -v` reads — into
+// per-socket endpoints, owner pids, TCP state, RTT and traffic counters. It
+// is pure Go with no build tags, so the parsers are tested and fuzzed on any
+// OS; only the sysctl calls live in the darwin build
+// (internal/source/tcpstats_darwin.go, conns_darwin.go).
 //
 // # Buffer layout
 //
@@ -24,6 +25,11 @@
 //	  struct xsockstat_n kind 0x08 (XSO_STATS)
 //	  struct xtcpcb_n    kind 0x20 (XSO_TCPCB)
 //	then a trailing struct xinpgen (fresh generation count).
+//
+// net.inet.udp.pcblist_n (udp_pcblist_n in bsd/netinet/udp_usrreq.c) is the
+// same get_pcblist_n called with IPPROTO_UDP: the same records per PCB
+// without the xtcpcb_n. On kernels built with SKYWALK, flows of user-space
+// stacks follow the kernel PCBs in the same framing.
 //
 // Every record begins with u32 length (its own sizeof) and u32 kind; the
 // next record starts ROUNDUP64(length) further on. Like netstat's protopr
@@ -72,7 +78,8 @@ const (
 	KindInPCB  = 0x10 // XSO_INPCB: struct xinpcb_n
 	KindTCPCB  = 0x20 // XSO_TCPCB: struct xtcpcb_n
 
-	kindAllTCP = KindSocket | KindRcvBuf | KindSndBuf | KindStats | KindInPCB | KindTCPCB
+	kindAllUDP = KindSocket | KindRcvBuf | KindSndBuf | KindStats | KindInPCB
+	kindAllTCP = kindAllUDP | KindTCPCB
 )
 
 // TCP states (t_state), from bsd/netinet/tcp_fsm.h.
@@ -144,6 +151,7 @@ const (
 	tcpRTTScale    = 1 << 5 // TCP_RTT_SHIFT
 	tcpRTTVarScale = 1 << 4 // TCP_RTTVAR_SHIFT
 	ipprotoTCP     = 6
+	ipprotoUDP     = 17
 )
 
 // TCPConn is one TCP PCB from net.inet.tcp.pcblist_n.
@@ -169,6 +177,22 @@ type TCPConn struct {
 	RecvQ, SendQ uint32
 }
 
+// UDPConn is one UDP PCB from net.inet.udp.pcblist_n. An unconnected
+// socket has the unspecified remote address and port 0; one never bound
+// has the unspecified local address and port 0.
+type UDPConn struct {
+	Local, Remote netip.AddrPort
+	// PID is the last process to use the socket (so_last_pid), EPID the
+	// effective owner (so_e_pid).
+	PID, EPID int32
+	UID       uint32
+	// Byte and packet counters summed over the socket's traffic classes
+	// (xsockstat_n); Tx is what this host sent.
+	RxBytes, TxBytes, RxPackets, TxPackets uint64
+	// RecvQ and SendQ are the bytes queued in the socket buffers (sb_cc).
+	RecvQ, SendQ uint32
+}
+
 // ErrFormat is wrapped by every parse error.
 var ErrFormat = errors.New("malformed pcblist_n buffer")
 
@@ -178,39 +202,73 @@ func formatErr(format string, args ...any) error {
 
 // ParseTCPPCBList parses a net.inet.tcp.pcblist_n buffer. It returns the
 // connections parsed so far together with an error (wrapping ErrFormat)
-// when the buffer is malformed or truncated; it never panics. PCBs that are
-// not IPv4/IPv6 TCP, or that were allocated while the kernel copied the
-// list out (inp_gencnt newer than the header's generation), are skipped as
-// netstat does.
+// when the buffer is malformed or truncated; it never panics. Every state is
+// returned (LISTEN included). PCBs that are not IPv4/IPv6 TCP, or that were
+// allocated while the kernel copied the list out (inp_gencnt newer than the
+// header's generation), are skipped as netstat does.
 func ParseTCPPCBList(b []byte) ([]TCPConn, error) {
+	var out []TCPConn
+	err := walkPCBList(b, kindAllTCP, func(gen uint64, p *pcb) error {
+		c, ok, err := buildTCPConn(gen, p)
+		if ok {
+			out = append(out, c)
+		}
+		return err
+	})
+	return out, err
+}
+
+// ParseUDPPCBList parses a net.inet.udp.pcblist_n buffer: the same record
+// stream as the TCP list minus the xtcpcb_n (get_pcblist_n only appends one
+// for IPPROTO_TCP). Errors and skipped PCBs are as for ParseTCPPCBList.
+func ParseUDPPCBList(b []byte) ([]UDPConn, error) {
+	var out []UDPConn
+	err := walkPCBList(b, kindAllUDP, func(gen uint64, p *pcb) error {
+		c, ok, err := buildUDPConn(gen, p)
+		if ok {
+			out = append(out, c)
+		}
+		return err
+	})
+	return out, err
+}
+
+// pcb holds the records of one PCB (tcpb only in the TCP list).
+type pcb struct {
+	inp, so, rcv, snd, stats, tcpb []byte
+}
+
+// walkPCBList walks the records after the xinpgen header and calls fn with
+// the header's generation count for every PCB whose record kinds add up to
+// want. Kinds outside want are skipped.
+func walkPCBList(b []byte, want uint32, fn func(gen uint64, p *pcb) error) error {
 	if len(b) < sizeofXinpgen {
-		return nil, formatErr("%d bytes, shorter than struct xinpgen (%d)", len(b), sizeofXinpgen)
+		return formatErr("%d bytes, shorter than struct xinpgen (%d)", len(b), sizeofXinpgen)
 	}
 	xigLen := u32(b, 0)
 	if xigLen < sizeofXinpgen || uint64(xigLen) > uint64(len(b)) {
-		return nil, formatErr("header xig_len %d out of range (buffer %d bytes)", xigLen, len(b))
+		return formatErr("header xig_len %d out of range (buffer %d bytes)", xigLen, len(b))
 	}
 	gen := u64(b, 8)
 
 	var (
-		out                            []TCPConn
-		seen                           uint32
-		inp, so, rcv, snd, stats, tcpb []byte
+		seen uint32
+		p    pcb
 	)
 	off := roundup8(uint64(xigLen))
 	for off < uint64(len(b)) {
 		if uint64(len(b))-off < 8 {
-			return out, formatErr("truncated record header at offset %d", off)
+			return formatErr("truncated record header at offset %d", off)
 		}
 		l, kind := u32(b, int(off)), u32(b, int(off)+4)
 		if l < 8 {
-			return out, formatErr("record length %d at offset %d", l, off)
+			return formatErr("record length %d at offset %d", l, off)
 		}
 		if uint64(l) > uint64(len(b))-off {
-			return out, formatErr("record of %d bytes at offset %d runs past the buffer end (%d)", l, off, len(b))
+			return formatErr("record of %d bytes at offset %d runs past the buffer end (%d)", l, off, len(b))
 		}
 		if l <= sizeofXinpgen { // the trailing xinpgen
-			return out, nil
+			return nil
 		}
 		rec := b[off : off+uint64(l)]
 		off += roundup8(uint64(l))
@@ -220,6 +278,9 @@ func ParseTCPPCBList(b []byte) ([]TCPConn, error) {
 		default:
 			continue // a kind this parser does not know: skip it
 		}
+		if want&kind == 0 {
+			continue // e.g. an xtcpcb_n in the UDP list
+		}
 		if seen&kind != 0 {
 			// A kind repeats before the PCB was complete: drop the partial
 			// PCB and start a new one with this record.
@@ -228,86 +289,161 @@ func ParseTCPPCBList(b []byte) ([]TCPConn, error) {
 		seen |= kind
 		switch kind {
 		case KindInPCB:
-			inp = rec
+			p.inp = rec
 		case KindSocket:
-			so = rec
+			p.so = rec
 		case KindRcvBuf:
-			rcv = rec
+			p.rcv = rec
 		case KindSndBuf:
-			snd = rec
+			p.snd = rec
 		case KindStats:
-			stats = rec
+			p.stats = rec
 		case KindTCPCB:
-			tcpb = rec
+			p.tcpb = rec
 		}
-		if seen != kindAllTCP {
+		if seen != want {
 			continue
 		}
 		seen = 0
-		c, ok, err := buildConn(gen, inp, so, rcv, snd, stats, tcpb)
-		if err != nil {
-			return out, err
-		}
-		if ok {
-			out = append(out, c)
+		if err := fn(gen, &p); err != nil {
+			return err
 		}
 	}
-	return out, formatErr("no trailing xinpgen: buffer truncated after %d bytes", len(b))
+	return formatErr("no trailing xinpgen: buffer truncated after %d bytes", len(b))
 }
 
-func buildConn(gen uint64, inp, so, rcv, snd, stats, tcpb []byte) (TCPConn, bool, error) {
-	for _, r := range []struct {
-		name string
-		b    []byte
-		min  int
-	}{
-		{"xinpcb_n", inp, inpMinLen},
-		{"xsocket_n", so, soMinLen},
-		{"xsockbuf_n (rcv)", rcv, sbMinLen},
-		{"xsockbuf_n (snd)", snd, sbMinLen},
-		{"xsockstat_n", stats, stMinLen},
-		{"xtcpcb_n", tcpb, tcpMinLen},
-	} {
+type minRecord struct {
+	name string
+	b    []byte
+	min  int
+}
+
+func checkLengths(rs ...minRecord) error {
+	for _, r := range rs {
 		if len(r.b) < r.min {
-			return TCPConn{}, false, formatErr("%s record of %d bytes, want at least %d", r.name, len(r.b), r.min)
+			return formatErr("%s record of %d bytes, want at least %d", r.name, len(r.b), r.min)
 		}
 	}
-	if int32(u32(so, soProtocol)) != ipprotoTCP || u64(inp, inpGencnt) > gen {
-		return TCPConn{}, false, nil
+	return nil
+}
+
+// socketRecords checks the records every PCB carries and decodes what the
+// TCP and UDP lists share; ok is false for a PCB to skip.
+func socketRecords(gen uint64, p *pcb, proto int32) (s sockInfo, ok bool, err error) {
+	if err := checkLengths(
+		minRecord{"xinpcb_n", p.inp, inpMinLen},
+		minRecord{"xsocket_n", p.so, soMinLen},
+		minRecord{"xsockbuf_n (rcv)", p.rcv, sbMinLen},
+		minRecord{"xsockbuf_n (snd)", p.snd, sbMinLen},
+		minRecord{"xsockstat_n", p.stats, stMinLen},
+	); err != nil {
+		return s, false, err
 	}
-	var local, remote netip.Addr
-	switch vflag := inp[inpVflag]; {
-	case vflag&inpVflagV4 != 0:
-		local = netip.AddrFrom4([4]byte(inp[inpLaddr+addr4Offset : inpLaddr+16]))
-		remote = netip.AddrFrom4([4]byte(inp[inpFaddr+addr4Offset : inpFaddr+16]))
-	case vflag&inpVflagV6 != 0:
-		local = netip.AddrFrom16([16]byte(inp[inpLaddr : inpLaddr+16]))
-		remote = netip.AddrFrom16([16]byte(inp[inpFaddr : inpFaddr+16]))
-	default:
-		return TCPConn{}, false, nil
+	if int32(u32(p.so, soProtocol)) != proto || u64(p.inp, inpGencnt) > gen {
+		return s, false, nil
 	}
-	c := TCPConn{
-		Local:       netip.AddrPortFrom(local, binary.BigEndian.Uint16(inp[inpLport:])),
-		Remote:      netip.AddrPortFrom(remote, binary.BigEndian.Uint16(inp[inpFport:])),
-		State:       int(int32(u32(tcpb, tState))),
-		PID:         int32(u32(so, soLastPID)),
-		EPID:        int32(u32(so, soEPID)),
-		UID:         u32(so, soUID),
-		SRTTms:      fixedMs(u32(tcpb, tSrtt), tcpRTTScale),
-		RTTVarMs:    fixedMs(u32(tcpb, tRttvar), tcpRTTVarScale),
-		SeqSent:     u32(tcpb, tSndUna) - u32(tcpb, tIss),
-		SeqReceived: u32(tcpb, tRcvNxt) - u32(tcpb, tIrs),
-		RecvQ:       u32(rcv, sbCC),
-		SendQ:       u32(snd, sbCC),
+	vflag := p.inp[inpVflag]
+	if vflag&(inpVflagV4|inpVflagV6) == 0 {
+		return s, false, nil
+	}
+	s = sockInfo{
+		local:  netip.AddrPortFrom(pcbAddr(p.inp[inpLaddr:inpLaddr+16], vflag), binary.BigEndian.Uint16(p.inp[inpLport:])),
+		remote: netip.AddrPortFrom(pcbAddr(p.inp[inpFaddr:inpFaddr+16], vflag), binary.BigEndian.Uint16(p.inp[inpFport:])),
+		pid:    int32(u32(p.so, soLastPID)),
+		epid:   int32(u32(p.so, soEPID)),
+		uid:    u32(p.so, soUID),
+		recvQ:  u32(p.rcv, sbCC),
+		sendQ:  u32(p.snd, sbCC),
 	}
 	for i := range soTCStatMax {
 		o := stTCStats + i*32
-		c.RxPackets += u64(stats, o)
-		c.RxBytes += u64(stats, o+8)
-		c.TxPackets += u64(stats, o+16)
-		c.TxBytes += u64(stats, o+24)
+		s.rxPackets += u64(p.stats, o)
+		s.rxBytes += u64(p.stats, o+8)
+		s.txPackets += u64(p.stats, o+16)
+		s.txBytes += u64(p.stats, o+24)
 	}
-	return c, true, nil
+	return s, true, nil
+}
+
+type sockInfo struct {
+	local, remote                          netip.AddrPort
+	pid, epid                              int32
+	uid                                    uint32
+	rxBytes, txBytes, rxPackets, txPackets uint64
+	recvQ, sendQ                           uint32
+}
+
+// pcbAddr decodes a 16-byte inp_dependladdr/inp_dependfaddr union the way
+// netstat does: an IPv4 address (the last 4 bytes) when inp_vflag has
+// INP_IPV4, else the in6_addr. A dual-stack socket (INP_IPV4|INP_IPV6,
+// an AF_INET6 socket bound to in6addr_any) with no address yields "::".
+// Link- and interface-local IPv6 addresses lose the scope (interface index)
+// the kernel embeds in bytes 2-3 (the KAME convention netstat also undoes),
+// so they read as on the wire.
+func pcbAddr(a []byte, vflag byte) netip.Addr {
+	if vflag&inpVflagV4 != 0 {
+		v4 := netip.AddrFrom4([4]byte(a[addr4Offset:16]))
+		if v4.IsUnspecified() && vflag&inpVflagV6 != 0 {
+			return netip.IPv6Unspecified()
+		}
+		return v4
+	}
+	b := [16]byte(a)
+	v6 := netip.AddrFrom16(b)
+	if v6.IsLinkLocalUnicast() || v6.IsLinkLocalMulticast() || v6.IsInterfaceLocalMulticast() {
+		b[2], b[3] = 0, 0
+		v6 = netip.AddrFrom16(b)
+	}
+	return v6
+}
+
+func buildTCPConn(gen uint64, p *pcb) (TCPConn, bool, error) {
+	if err := checkLengths(minRecord{"xtcpcb_n", p.tcpb, tcpMinLen}); err != nil {
+		return TCPConn{}, false, err
+	}
+	s, ok, err := socketRecords(gen, p, ipprotoTCP)
+	if !ok || err != nil {
+		return TCPConn{}, false, err
+	}
+	tcpb := p.tcpb
+	return TCPConn{
+		Local:       s.local,
+		Remote:      s.remote,
+		State:       int(int32(u32(tcpb, tState))),
+		PID:         s.pid,
+		EPID:        s.epid,
+		UID:         s.uid,
+		SRTTms:      fixedMs(u32(tcpb, tSrtt), tcpRTTScale),
+		RTTVarMs:    fixedMs(u32(tcpb, tRttvar), tcpRTTVarScale),
+		RxBytes:     s.rxBytes,
+		TxBytes:     s.txBytes,
+		RxPackets:   s.rxPackets,
+		TxPackets:   s.txPackets,
+		SeqSent:     u32(tcpb, tSndUna) - u32(tcpb, tIss),
+		SeqReceived: u32(tcpb, tRcvNxt) - u32(tcpb, tIrs),
+		RecvQ:       s.recvQ,
+		SendQ:       s.sendQ,
+	}, true, nil
+}
+
+func buildUDPConn(gen uint64, p *pcb) (UDPConn, bool, error) {
+	s, ok, err := socketRecords(gen, p, ipprotoUDP)
+	if !ok || err != nil {
+		return UDPConn{}, false, err
+	}
+	return UDPConn{
+		Local:     s.local,
+		Remote:    s.remote,
+		PID:       s.pid,
+		EPID:      s.epid,
+		UID:       s.uid,
+		RxBytes:   s.rxBytes,
+		TxBytes:   s.txBytes,
+		RxPackets: s.rxPackets,
+		TxPackets: s.txPackets,
+		RecvQ:     s.recvQ,
+		SendQ:     s.sendQ,
+	}, true, nil
 }
 
 // fixedMs converts a scaled millisecond value; negative (corrupt) is 0.

@@ -248,3 +248,159 @@ func FuzzParseTCPPCBList(f *testing.F) {
 		}
 	})
 }
+
+type udpFixture struct {
+	ItemSize    int `json:"item_size"`
+	Connections []struct {
+		Local     string `json:"local"`
+		Remote    string `json:"remote"`
+		VFlag     int    `json:"vflag"`
+		PID       int32  `json:"pid"`
+		EPID      int32  `json:"epid"`
+		RecvQ     uint32 `json:"recv_q"`
+		SendQ     uint32 `json:"send_q"`
+		RxBytes   uint64 `json:"rx_bytes"`
+		TxBytes   uint64 `json:"tx_bytes"`
+		RxPackets uint64 `json:"rx_packets"`
+		TxPackets uint64 `json:"tx_packets"`
+	} `json:"connections"`
+}
+
+func loadUDPFixture(t testing.TB) ([]byte, udpFixture) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "udp_pcblist_n.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := os.ReadFile(filepath.Join("testdata", "udp_pcblist_n.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f udpFixture
+	if err := json.Unmarshal(j, &f); err != nil {
+		t.Fatal(err)
+	}
+	return b, f
+}
+
+func TestParseUDPFixture(t *testing.T) {
+	b, f := loadUDPFixture(t)
+	got, err := ParseUDPPCBList(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(f.Connections) {
+		t.Fatalf("got %d sockets, want %d: %+v", len(got), len(f.Connections), got)
+	}
+	for i, w := range f.Connections {
+		want := UDPConn{
+			Local:     netip.MustParseAddrPort(w.Local),
+			Remote:    netip.MustParseAddrPort(w.Remote),
+			PID:       w.PID,
+			EPID:      w.EPID,
+			UID:       501,
+			RxBytes:   w.RxBytes,
+			TxBytes:   w.TxBytes,
+			RxPackets: w.RxPackets,
+			TxPackets: w.TxPackets,
+			RecvQ:     w.RecvQ,
+			SendQ:     w.SendQ,
+		}
+		if got[i] != want {
+			t.Errorf("%d: got %+v\nwant %+v", i, got[i], want)
+		}
+	}
+}
+
+// TestUDPListIsNotTCP: each parser skips the other protocol's PCBs
+// (xso_protocol), and the TCP parser finds no complete PCB in the UDP list.
+func TestUDPListIsNotTCP(t *testing.T) {
+	ub, _ := loadUDPFixture(t)
+	tb, _ := loadFixture(t)
+	if got, err := ParseTCPPCBList(ub); err != nil || len(got) != 0 {
+		t.Errorf("TCP parser on the UDP list: %v, %v", got, err)
+	}
+	// The UDP parser ignores the xtcpcb_n records and then skips the
+	// PCBs because xso_protocol is TCP.
+	if got, err := ParseUDPPCBList(tb); err != nil || len(got) != 0 {
+		t.Errorf("UDP parser on the TCP list: %v, %v", got, err)
+	}
+}
+
+func TestParseUDPTruncated(t *testing.T) {
+	b, f := loadUDPFixture(t)
+	for n := 0; n < len(b); n++ {
+		got, err := ParseUDPPCBList(b[:n])
+		if err == nil {
+			t.Fatalf("truncated to %d bytes: no error", n)
+		}
+		if !errors.Is(err, ErrFormat) {
+			t.Fatalf("truncated to %d bytes: error %v does not wrap ErrFormat", n, err)
+		}
+		if n > sizeofXinpgen {
+			// A PCB is complete once its xsockstat_n (136 bytes, no
+			// padding) is.
+			if want := (n - sizeofXinpgen) / f.ItemSize; len(got) != want {
+				t.Fatalf("truncated to %d bytes: %d partial sockets, want %d", n, len(got), want)
+			}
+		}
+	}
+}
+
+func TestParseUDPGarbage(t *testing.T) {
+	b, _ := loadUDPFixture(t)
+	cases := map[string][]byte{
+		"nil":       nil,
+		"zero len":  make([]byte, 64),
+		"huge xig":  le32s(0xffffffff, 0, 0, 0, 0, 0),
+		"rec len 3": append(le32s(24, 1, 0, 0, 0, 0), le32s(3, KindSocket)...),
+		"short stats": func() []byte {
+			c := append([]byte(nil), b...)
+			// Shrink the first xsockstat_n's length to 40 bytes.
+			off := sizeofXinpgen + 104 + 104 + 32 + 32
+			binary.LittleEndian.PutUint32(c[off:], 40)
+			return c
+		}(),
+	}
+	for name, in := range cases {
+		got, err := ParseUDPPCBList(in)
+		if err == nil {
+			t.Errorf("%s: no error (got %v)", name, got)
+		} else if !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v does not wrap ErrFormat", name, err)
+		}
+	}
+}
+
+// TestUDPNewerGeneration: a PCB allocated after the header's generation is
+// skipped, as netstat does.
+func TestUDPNewerGeneration(t *testing.T) {
+	b, f := loadUDPFixture(t)
+	c := append([]byte(nil), b...)
+	binary.LittleEndian.PutUint64(c[sizeofXinpgen+inpGencnt:], u64(c, 8)+1)
+	got, err := ParseUDPPCBList(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(f.Connections)-1 || got[0].Local.Port() != 61234 {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func FuzzParseUDPPCBList(f *testing.F) {
+	b, _ := loadUDPFixture(f)
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add(le32s(24, 0, 0, 0, 0, 0))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := ParseUDPPCBList(in)
+		if err != nil && !errors.Is(err, ErrFormat) {
+			t.Fatalf("error %v does not wrap ErrFormat", err)
+		}
+		for _, c := range got {
+			if !c.Local.IsValid() || !c.Remote.IsValid() {
+				t.Fatalf("invalid endpoint in %+v", c)
+			}
+		}
+	})
+}

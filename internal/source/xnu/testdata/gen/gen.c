@@ -2,7 +2,10 @@
  * gen.c builds testdata/pcblist_n.bin: a net.inet.tcp.pcblist_n sysctl
  * buffer laid out exactly as XNU's get_pcblist_n (bsd/netinet/in_pcblist.c)
  * writes it, plus testdata/pcblist_n.json with the expected parse and the
- * struct offsets as the C compiler computes them.
+ * struct offsets as the C compiler computes them; and likewise
+ * testdata/udp_pcblist_n.bin/.json for net.inet.udp.pcblist_n, which
+ * get_pcblist_n(IPPROTO_UDP, ...) writes with the same records minus the
+ * xtcpcb_n (bsd/netinet/udp_usrreq.c udp_pcblist_n).
  *
  * The struct definitions are copied from apple-oss-distributions/xnu:
  *   bsd/netinet/in_pcb.h   xinpgen, xinpcb_n, in_addr_4in6   (#pragma pack(4))
@@ -280,6 +283,154 @@ static struct conn conns[] = {
 
 #define NCONN (sizeof(conns) / sizeof(conns[0]))
 
+static void put_u64(FILE *f, const char *k, u_int64_t v, int comma);
+
+/* UDP sockets. laddr/raddr in the JSON are what the parser must return:
+ * a dual-stack socket (INP_IPV4|INP_IPV6) bound to :: reads "::", and the
+ * interface index XNU embeds in bytes 2-3 of a link-local address (KAME)
+ * is dropped. */
+struct uconn {
+	u_char vflag;
+	const char *laddr, *raddr;      /* expected parse, text */
+	u_int8_t l[16], r[16];          /* as stored: v4 in the last 4 bytes */
+	u_short lport, rport;           /* host order */
+	pid_t pid, epid;
+	u_int32_t rcv_cc, snd_cc;
+	u_int64_t rxb, txb, rxp, txp;   /* spread over two traffic classes */
+};
+
+static struct uconn uconns[] = {
+	/* IPv4 bound to INADDR_ANY, unconnected (mDNSResponder-like) */
+	{ INP_IPV4, "0.0.0.0", "0.0.0.0", {0}, {0}, 5353, 0, 312, 312,
+	  1024, 0, 90000, 12000, 300, 40 },
+	/* IPv4 connected; so_last_pid 0, so_e_pid set */
+	{ INP_IPV4, "192.168.1.20", "8.8.8.8", {[12] = 192, 168, 1, 20},
+	  {[12] = 8, 8, 8, 8}, 61234, 53, 0, 4242, 0, 0, 512, 64, 2, 1 },
+	/* IPv6 connected (QUIC-like) */
+	{ INP_IPV6, "2001:db8::10", "2001:db8:1::1",
+	  {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10}, {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1},
+	  58000, 443, 501, 777, 0, 2048, 5000000, 700000, 4000, 3000 },
+	/* AF_INET6 dual-stack socket bound to in6addr_any */
+	{ INP_IPV4 | INP_IPV6, "::", "::", {0}, {0}, 5000, 0, 640, 640,
+	  0, 0, 0, 0, 0, 0 },
+	/* link-local with the scope (if index 4) embedded in bytes 2-3 */
+	{ INP_IPV6, "fe80::1", "fe80::2", {0xfe, 0x80, 0, 4, [15] = 1},
+	  {0xfe, 0x80, 0, 4, [15] = 2}, 546, 547, 77, 77, 0, 0, 10, 20, 1, 2 },
+};
+
+#define NUCONN (sizeof(uconns) / sizeof(uconns[0]))
+
+static int write_udp(const char *binpath, const char *jsonpath)
+{
+	size_t item_size = ROUNDUP64(sizeof(struct xinpcb_n)) +
+	    ROUNDUP64(sizeof(struct xsocket_n)) +
+	    2 * ROUNDUP64(sizeof(struct xsockbuf_n)) +
+	    ROUNDUP64(sizeof(struct xsockstat_n));
+	size_t total = 2 * sizeof(struct xinpgen) + NUCONN * item_size;
+	char *out = calloc(1, total), *p = out;
+	struct xinpgen xig;
+
+	memset(&xig, 0, sizeof(xig));
+	xig.xig_len = sizeof(xig);
+	xig.xig_count = NUCONN;
+	xig.xig_gen = 500;
+	xig.xig_sogen = 2000;
+	memcpy(p, &xig, sizeof(xig));
+	p += sizeof(xig);
+
+	for (size_t i = 0; i < NUCONN; i++) {
+		struct uconn *c = &uconns[i];
+		char *buf = calloc(1, item_size);
+		struct xinpcb_n *xi = (struct xinpcb_n *)buf;
+		struct xsocket_n *xso = (struct xsocket_n *)ADVANCE64(xi, sizeof(*xi));
+		struct xsockbuf_n *xsbrcv = (struct xsockbuf_n *)ADVANCE64(xso, sizeof(*xso));
+		struct xsockbuf_n *xsbsnd = (struct xsockbuf_n *)ADVANCE64(xsbrcv, sizeof(*xsbrcv));
+		struct xsockstat_n *xst = (struct xsockstat_n *)ADVANCE64(xsbsnd, sizeof(*xsbsnd));
+
+		xi->xi_len = sizeof(*xi);
+		xi->xi_kind = XSO_INPCB;
+		xi->xi_inpp = 0xffffff8000002000ull + i;
+		xi->inp_fport = (u_short)((c->rport >> 8) | (c->rport << 8));
+		xi->inp_lport = (u_short)((c->lport >> 8) | (c->lport << 8));
+		xi->inp_gencnt = 400 + i;
+		xi->inp_vflag = c->vflag;
+		xi->inp_ip_ttl = 64;
+		xi->inp_ip_p = 17;
+		/* inpcb_to_xinpcb_n copies the whole 16-byte unions */
+		memcpy(&xi->inp_dependfaddr.inp6_foreign, c->r, 16);
+		memcpy(&xi->inp_dependladdr.inp6_local, c->l, 16);
+
+		xso->xso_len = sizeof(*xso);
+		xso->xso_kind = XSO_SOCKET;
+		xso->so_type = 2;               /* SOCK_DGRAM */
+		xso->xso_protocol = 17;         /* IPPROTO_UDP */
+		xso->xso_family = (c->vflag & INP_IPV6) ? 30 : 2;
+		xso->so_uid = 501;
+		xso->so_last_pid = c->pid;
+		xso->so_e_pid = c->epid;
+		xso->so_gencnt = 1;
+
+		xsbrcv->xsb_len = sizeof(*xsbrcv);
+		xsbrcv->xsb_kind = XSO_RCVBUF;
+		xsbrcv->sb_cc = c->rcv_cc;
+		xsbrcv->sb_hiwat = 786896;
+		xsbsnd->xsb_len = sizeof(*xsbsnd);
+		xsbsnd->xsb_kind = XSO_SNDBUF;
+		xsbsnd->sb_cc = c->snd_cc;
+		xsbsnd->sb_hiwat = 9216;
+
+		xst->xst_len = sizeof(*xst);
+		xst->xst_kind = XSO_STATS;
+		/* two thirds in the best-effort class, the rest in background */
+		xst->xst_tc_stats[0].rxpackets = c->rxp - c->rxp / 3;
+		xst->xst_tc_stats[0].rxbytes = c->rxb - c->rxb / 3;
+		xst->xst_tc_stats[0].txpackets = c->txp - c->txp / 3;
+		xst->xst_tc_stats[0].txbytes = c->txb - c->txb / 3;
+		xst->xst_tc_stats[1].rxpackets = c->rxp / 3;
+		xst->xst_tc_stats[1].rxbytes = c->rxb / 3;
+		xst->xst_tc_stats[1].txpackets = c->txp / 3;
+		xst->xst_tc_stats[1].txbytes = c->txb / 3;
+
+		memcpy(p, buf, item_size);
+		p += item_size;
+		free(buf);
+	}
+	xig.xig_gen = 501;
+	memcpy(p, &xig, sizeof(xig));
+	p += sizeof(xig);
+
+	FILE *f = fopen(binpath, "wb");
+	if (f == NULL || fwrite(out, 1, total, f) != total || fclose(f) != 0) {
+		perror(binpath);
+		return 1;
+	}
+	free(out);
+	f = fopen(jsonpath, "w");
+	if (f == NULL) {
+		perror(jsonpath);
+		return 1;
+	}
+	fprintf(f, "{\n  \"item_size\": %zu,\n  \"connections\": [\n", item_size);
+	for (size_t i = 0; i < NUCONN; i++) {
+		struct uconn *c = &uconns[i];
+		int v6 = strchr(c->laddr, ':') != NULL;
+		fprintf(f, "    {\"local\": \"%s%s%s:%u\", \"remote\": \"%s%s%s:%u\", ",
+		    v6 ? "[" : "", c->laddr, v6 ? "]" : "", c->lport,
+		    v6 ? "[" : "", c->raddr, v6 ? "]" : "", c->rport);
+		fprintf(f, "\"vflag\": %u, \"pid\": %d, \"epid\": %d, \"recv_q\": %u, \"send_q\": %u, ",
+		    c->vflag, c->pid, c->epid, c->rcv_cc, c->snd_cc);
+		put_u64(f, "rx_bytes", c->rxb, 1); put_u64(f, "tx_bytes", c->txb, 1);
+		put_u64(f, "rx_packets", c->rxp, 1); put_u64(f, "tx_packets", c->txp, 0);
+		fprintf(f, "}%s\n", i + 1 < NUCONN ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
+	if (fclose(f) != 0) {
+		perror(jsonpath);
+		return 1;
+	}
+	return 0;
+}
+
 static void put_u64(FILE *f, const char *k, u_int64_t v, int comma)
 {
 	fprintf(f, "\"%s\": %llu%s", k, (unsigned long long)v, comma ? ", " : "");
@@ -289,6 +440,8 @@ int main(int argc, char **argv)
 {
 	const char *binpath = argc > 1 ? argv[1] : "pcblist_n.bin";
 	const char *jsonpath = argc > 2 ? argv[2] : "pcblist_n.json";
+	const char *udpbinpath = argc > 3 ? argv[3] : "udp_pcblist_n.bin";
+	const char *udpjsonpath = argc > 4 ? argv[4] : "udp_pcblist_n.json";
 	size_t item_size = ROUNDUP64(sizeof(struct xinpcb_n)) +
 	    ROUNDUP64(sizeof(struct xsocket_n)) +
 	    2 * ROUNDUP64(sizeof(struct xsockbuf_n)) +
@@ -432,5 +585,5 @@ int main(int argc, char **argv)
 		perror(jsonpath);
 		return 1;
 	}
-	return 0;
+	return write_udp(udpbinpath, udpjsonpath);
 }
