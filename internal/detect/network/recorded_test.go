@@ -117,6 +117,12 @@ func TestRecordedCaptures(t *testing.T) {
 				}
 			}
 			for i, f := range fs {
+				// Every recorded session's server listens below the
+				// ephemeral range; a server on an ephemeral port is a
+				// flow oriented backwards (seen without its SYN).
+				if ap, err := netip.ParseAddrPort(fmt.Sprint(f.Evidence["server"])); err == nil && ap.Port() >= 32768 && ap.Port() != 51820 {
+					t.Errorf("%s %s: server %s is on an ephemeral port (flow oriented backwards)", f.Rule, f.Tool, ap)
+				}
 				if !used[i] && f.Severity > c.max {
 					t.Errorf("unexpected %s finding %s %s: %s", f.Severity, f.Rule, f.Tool, f.Summary)
 				}

@@ -343,7 +343,14 @@ func (t *Table) newFlow(k Key, p *decode.Packet, ts int64) *Flow {
 	case p.Proto == decode.ProtoTCP && p.Flags&decode.FlagSYN != 0:
 		swap = p.Flags&decode.FlagACK != 0 // first seen is the SYN-ACK
 	case p.Proto == decode.ProtoTCP || p.Proto == decode.ProtoUDP:
-		swap = wellKnown(p.SrcPort) && !wellKnown(p.DstPort)
+		// No handshake seen (the capture started mid-flow, or UDP): the
+		// server is the side on a well-known port, else the side that is
+		// not on an ephemeral one.
+		if wellKnown(p.SrcPort) != wellKnown(p.DstPort) {
+			swap = wellKnown(p.SrcPort)
+		} else {
+			swap = !ephemeral(p.SrcPort) && ephemeral(p.DstPort)
+		}
 	}
 	if swap {
 		src, dst = dst, src
@@ -358,6 +365,10 @@ func (t *Table) newFlow(k Key, p *decode.Packet, ts int64) *Flow {
 func wellKnown(p uint16) bool {
 	return p < 1024 || serverPorts[p]
 }
+
+// ephemeral marks ports in the range operating systems assign to client
+// sockets (Linux 32768–60999, Windows and macOS 49152–65535).
+func ephemeral(p uint16) bool { return p >= 32768 }
 
 var serverPorts = map[uint16]bool{1080: true, 1194: true, 1494: true, 3389: true, 4000: true, 4500: true, 4899: true,
 	5900: true, 5901: true, 5938: true, 7070: true, 8080: true, 8443: true, 9418: true, 3478: true, 2408: true}

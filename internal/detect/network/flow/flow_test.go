@@ -71,6 +71,45 @@ func TestMidStreamServerSide(t *testing.T) {
 	}
 }
 
+// TestMidStreamOrientation: without a SYN, a well-known port marks the
+// server; between two unregistered ports the ephemeral one is the client's
+// (a socat relay on 4444 answering a Linux client on 53536), and UDP
+// follows the same rule.
+func TestMidStreamOrientation(t *testing.T) {
+	cases := []struct {
+		p          *decode.Packet
+		serverPort uint16
+		dir        int
+	}{
+		{seg(2, 1, 4444, 53536, decode.FlagACK|decode.FlagPSH, 5, "SSH-2.0-x\r\n"), 4444, S2C},
+		{seg(1, 2, 53536, 4444, decode.FlagACK|decode.FlagPSH, 5, "x"), 4444, C2S},
+		{seg(1, 2, 5000, 6000, decode.FlagACK|decode.FlagPSH, 5, "x"), 6000, C2S}, // neither ephemeral: first sender is the client
+		{seg(2, 1, 443, 50000, decode.FlagACK|decode.FlagPSH, 5, "x"), 443, S2C},
+		{seg(1, 2, 40000, 50000, decode.FlagACK|decode.FlagPSH, 5, "x"), 50000, C2S}, // both ephemeral: first sender
+	}
+	for _, c := range cases {
+		tb := NewTable(Config{}, nil)
+		f, dir := tb.Lookup(c.p, 0)
+		if f == nil {
+			t.Fatalf("%d→%d: no flow", c.p.SrcPort, c.p.DstPort)
+		}
+		if f.Server.Port != c.serverPort || dir != c.dir {
+			t.Errorf("%d→%d: server %v dir %d, want server port %d dir %d", c.p.SrcPort, c.p.DstPort, f.Server, dir, c.serverPort, c.dir)
+		}
+	}
+	u := &decode.Packet{Proto: decode.ProtoUDP, SrcPort: 3000, DstPort: 60000, IPLen: 60, Payload: []byte("x")}
+	u.Src[0], u.Dst[0] = 2, 1
+	tb := NewTable(Config{}, nil)
+	if f, dir := tb.Lookup(u, 0); f == nil || f.Server.Port != 3000 || dir != S2C {
+		t.Errorf("udp 3000→60000: flow %v dir %d", f, dir)
+	}
+	u.SrcPort = 4500 // well-known beats ephemeral
+	tb = NewTable(Config{}, nil)
+	if f, _ := tb.Lookup(u, 0); f == nil || f.Server.Port != 4500 {
+		t.Errorf("udp 4500→60000: flow %+v", f)
+	}
+}
+
 // TestNoCaptureAfterInspection: once the engine parsed a flow's bytes and
 // released them, later payload is counted but not kept.
 func TestNoCaptureAfterInspection(t *testing.T) {
