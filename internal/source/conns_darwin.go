@@ -5,8 +5,14 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/farmwatch/farmwatch/internal/source/xnu"
 )
+
+// pcblistSysctl is the kernel's TCP PCB table with socket and tcpcb
+// details (what `netstat -b -v` reads); see package xnu for its layout.
+const pcblistSysctl = "net.inet.tcp.pcblist_n"
 
 // udpPCBListSysctl is the kernel's UDP PCB table (same layout as the TCP
 // one minus the tcpcb; see package xnu).
@@ -46,4 +52,21 @@ func darwinConnections(ctx context.Context) ([]Connection, error) {
 		uerr = fmt.Errorf("parse %s (%d bytes): %w", udpPCBListSysctl, len(ub), uerr)
 	}
 	return connectionsFromPCBs(tcp, udp), errors.Join(terr, uerr)
+}
+
+// readPCBList reads a pcblist_n sysctl, retrying when the table grew
+// between the kernel's size probe and the copy (ENOMEM).
+func readPCBList(name string) ([]byte, error) {
+	var err error
+	for range 3 {
+		var b []byte
+		b, err = unix.SysctlRaw(name)
+		if err == nil {
+			return b, nil
+		}
+		if !errors.Is(err, unix.ENOMEM) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("sysctl %s: %w", name, err)
 }

@@ -4,7 +4,7 @@
 // per-socket endpoints, owner pids, TCP state, RTT and traffic counters. It
 // is pure Go with no build tags, so the parsers are tested and fuzzed on any
 // OS; only the sysctl calls live in the darwin build
-// (internal/source/tcpstats_darwin.go, conns_darwin.go).
+// (internal/source/conns_darwin.go).
 //
 // # Buffer layout
 //
