@@ -94,15 +94,8 @@ func payload(seq uint32) uint64 {
 func connectionsFromPCBs(tcp []xnu.TCPConn, udp []xnu.UDPConn) []Connection {
 	out := make([]Connection, 0, len(tcp)+len(udp))
 	for _, c := range tcp {
-		conn := Connection{
-			PID:   xnuPID(c.PID, c.EPID),
-			Proto: "tcp",
-			LAddr: xnuAddr(c.Local.Addr()),
-			LPort: uint32(c.Local.Port()),
-			RAddr: xnuAddr(c.Remote.Addr()),
-			RPort: uint32(c.Remote.Port()),
-			State: xnuStateName(c.State),
-		}
+		conn := xnuConnection("tcp", c.PID, c.EPID, c.Local, c.Remote)
+		conn.State = xnuStateName(c.State)
 		if xnuSynchronized(c.State) {
 			st := tcpStatsFromPCB(c)
 			conn.TCP = &st
@@ -110,14 +103,19 @@ func connectionsFromPCBs(tcp []xnu.TCPConn, udp []xnu.UDPConn) []Connection {
 		out = append(out, conn)
 	}
 	for _, c := range udp {
-		out = append(out, Connection{
-			PID:   xnuPID(c.PID, c.EPID),
-			Proto: "udp",
-			LAddr: xnuAddr(c.Local.Addr()),
-			LPort: uint32(c.Local.Port()),
-			RAddr: xnuAddr(c.Remote.Addr()),
-			RPort: uint32(c.Remote.Port()),
-		})
+		out = append(out, xnuConnection("udp", c.PID, c.EPID, c.Local, c.Remote))
 	}
 	return out
+}
+
+// xnuConnection is the part of a Connection both PCB tables give.
+func xnuConnection(proto string, pid, epid int32, local, remote netip.AddrPort) Connection {
+	return Connection{
+		PID:   xnuPID(pid, epid),
+		Proto: proto,
+		LAddr: xnuAddr(local.Addr()),
+		LPort: uint32(local.Port()),
+		RAddr: xnuAddr(remote.Addr()),
+		RPort: uint32(remote.Port()),
+	}
 }

@@ -117,14 +117,9 @@ func TestFarControllerHumanPacedAnswers(t *testing.T) {
 		c.Advance(time.Millisecond)
 		k.Send(false, bytesN(300, 'a'))
 	}
-	for i := 0; i < 100; i++ {
-		c.Advance(250*time.Millisecond + time.Duration(i*137%350)*time.Millisecond)
-		k.Send(true, bytesN(36, 'k'))
-		c.Advance(2 * time.Millisecond)
-		k.Send(false, bytesN(36, 'e'))
-		c.Advance(30 * time.Millisecond)
-		k.Ack(true)
-	}
+	typeKeys(c, k, true, 100, func(i int) time.Duration {
+		return 250*time.Millisecond + time.Duration(i*137%350)*time.Millisecond
+	})
 	k.Close()
 	fs := run(t, c)
 	f := find(fs, "network.ssh.session", "ssh")
@@ -165,14 +160,7 @@ func TestReverseSSHBehaviour(t *testing.T) {
 	k := c.TCP("192.168.1.10:40000", "198.51.100.7:22", 30*time.Millisecond)
 	k.Send(true, []byte("SSH-2.0-OpenSSH_9.6\r\n"))
 	k.Send(false, []byte("SSH-2.0-OpenSSH_9.6\r\n"))
-	for i := 0; i < 60; i++ {
-		c.Advance(180 * time.Millisecond)
-		k.Send(false, bytesN(36, 'k')) // keystroke from the far end
-		c.Advance(2 * time.Millisecond)
-		k.Send(true, bytesN(36, 'e')) // echo / output from this host
-		c.Advance(30 * time.Millisecond)
-		k.Ack(false)
-	}
+	typeKeys(c, k, false, 60, nil) // keystrokes from the far end, echoed by this host
 	k.Close()
 	fs := run(t, c)
 	f := find(fs, "network.ssh.reverse", "ssh")
@@ -184,14 +172,7 @@ func TestReverseSSHBehaviour(t *testing.T) {
 	k = c.TCP("192.168.1.10:40000", "198.51.100.7:22", 30*time.Millisecond)
 	k.Send(true, []byte("SSH-2.0-OpenSSH_9.6\r\n"))
 	k.Send(false, []byte("SSH-2.0-OpenSSH_9.6\r\n"))
-	for i := 0; i < 60; i++ {
-		c.Advance(180 * time.Millisecond)
-		k.Send(true, bytesN(36, 'k'))
-		c.Advance(2 * time.Millisecond)
-		k.Send(false, bytesN(36, 'e'))
-		c.Advance(30 * time.Millisecond)
-		k.Ack(true)
-	}
+	typeKeys(c, k, true, 60, nil)
 	k.Close()
 	fs = run(t, c)
 	if find(fs, "network.ssh.reverse", "ssh") != nil || find(fs, "network.ssh.session", "ssh") == nil {
@@ -262,5 +243,24 @@ func TestDNSMemory(t *testing.T) {
 	}
 	if f.Evidence["server_name"] != "relay-1a2b3c4d.net.anydesk.com" {
 		t.Errorf("server_name = %v", f.Evidence["server_name"])
+	}
+}
+
+// typeKeys sends n SSH keystrokes from the client (or the server when
+// fromClient is false), each echoed 2 ms later and acknowledged by the
+// typing side 30 ms after that; pause(i) is the gap before keystroke i
+// (180 ms when nil).
+func typeKeys(c *pcaptest.Capture, k *pcaptest.Conn, fromClient bool, n int, pause func(i int) time.Duration) {
+	for i := 0; i < n; i++ {
+		if pause != nil {
+			c.Advance(pause(i))
+		} else {
+			c.Advance(180 * time.Millisecond)
+		}
+		k.Send(fromClient, bytesN(36, 'k'))
+		c.Advance(2 * time.Millisecond)
+		k.Send(!fromClient, bytesN(36, 'e'))
+		c.Advance(30 * time.Millisecond)
+		k.Ack(fromClient)
 	}
 }
