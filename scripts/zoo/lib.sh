@@ -1,0 +1,189 @@
+# shellcheck shell=bash
+# Shared set-up for the real-software zoo (scripts/zoo.sh): four network
+# namespaces and helpers the scenario files (scripts/zoo/<name>.sh) use.
+#
+#   zctl  10.210.0.1  "the controller abroad" (viewer, RMM server, relay end)
+#           │ veth ── zmid: 90 ms each way (tools/netdelay) ── veth
+#   zlap  10.210.0.2  "the farm laptop": farmwatch looks at this one
+#         10.210.1.1  ──veth── ztgt 10.210.1.2 (a host next to the laptop)
+#
+# No traffic leaves these namespaces. Names (with the default ZOO_PREFIX=z):
+# namespaces $NS_CTL $NS_MID $NS_LAP $NS_TGT; links $IF_CTL, $IF_LAP (the
+# laptop towards the controller), $IF_LAP2 and $IF_TGT (the side link).
+# Scenarios use these variables, never the literal names.
+# Every background process is started with zbg and ended by zoo_down.
+set -euo pipefail
+
+ZOO_CTL=10.210.0.1
+ZOO_LAP=10.210.0.2
+ZOO_LAP2=10.210.1.1
+ZOO_TGT=10.210.1.2
+# ZOO_PREFIX names the namespaces and links (default z: zctl, z-lap…), so
+# that several zoos can run side by side; ZOO_DISPLAY is the first of the
+# X display numbers a scenario may use (it takes ZOO_DISPLAY…ZOO_DISPLAY+4).
+: "${ZOO_PREFIX:=z}"
+: "${ZOO_DISPLAY:=70}"
+NS_CTL=${ZOO_PREFIX}ctl NS_MID=${ZOO_PREFIX}mid NS_LAP=${ZOO_PREFIX}lap NS_TGT=${ZOO_PREFIX}tgt
+IF_CTL=${ZOO_PREFIX}-ctl IF_LAP=${ZOO_PREFIX}-lap IF_LAP2=${ZOO_PREFIX}-lap2 IF_TGT=${ZOO_PREFIX}-tgt
+IF_M1=${ZOO_PREFIX}-m1 IF_M2=${ZOO_PREFIX}-m2
+ZOO_NS=("$NS_CTL" "$NS_MID" "$NS_LAP" "$NS_TGT")
+# ZOO_STATE holds pids, logs and per-scenario files; ZOO_CACHE holds
+# installed software (npm packages, Go-built tools) kept between runs.
+: "${ZOO_STATE:=/tmp/farmwatch-zoo-$ZOO_PREFIX}"
+: "${ZOO_CACHE:=/var/cache/farmwatch-zoo}"
+: "${ZOO_REPO:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+mkdir -p "$ZOO_STATE" "$ZOO_CACHE"
+
+zlog() { echo "zoo: $*" >&2; }
+# zinns NS CMD...: run CMD inside namespace NS.
+zinns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# zbg CMD...: start CMD in the background, logging to $ZOO_STATE/log; its
+# pid is recorded for zoo_down.
+zbg() { "$@" >>"$ZOO_STATE/log" 2>&1 & echo $! >>"$ZOO_STATE/pids"; }
+
+# zwait_port NS ADDR PORT [TRIES]: wait until a TCP socket listens on
+# ADDR:PORT (or on the wildcard address) in NS, 0.1 s a try (default 150).
+# It looks at the socket table rather than connecting, so listeners that
+# take one connection only (a listening viewer) are not used up.
+zwait_port() {
+  local n=${4:-150}
+  for _ in $(seq "$n"); do
+    if zinns "$1" ss -Hltn "( sport = :$3 )" 2>/dev/null | grep -qE "($2|\*|0\.0\.0\.0|\[::\]):$3"; then return 0; fi
+    sleep 0.1
+  done
+  zlog "nothing listens on $2:$3 in $1"; tail -n 40 "$ZOO_STATE/log" >&2; return 1
+}
+
+# zwait_cmd TRIES CMD...: retry CMD every 0.2 s until it succeeds.
+zwait_cmd() {
+  local n=$1; shift
+  for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  zlog "timed out waiting for: $*"; return 1
+}
+
+# zoo_net builds the namespaces and the 180 ms path between zctl and zlap.
+zoo_net() {
+  zoo_down_ns
+  local ns pair
+  for ns in "${ZOO_NS[@]}"; do ip netns add "$ns"; zinns "$ns" ip link set lo up; done
+  ip link add $IF_CTL type veth peer name $IF_M1
+  ip link add $IF_M2 type veth peer name $IF_LAP
+  ip link add $IF_LAP2 type veth peer name $IF_TGT
+  ip link set $IF_CTL netns $NS_CTL; ip link set $IF_M1 netns $NS_MID; ip link set $IF_M2 netns $NS_MID
+  ip link set $IF_LAP netns $NS_LAP; ip link set $IF_LAP2 netns $NS_LAP; ip link set $IF_TGT netns $NS_TGT
+  zinns $NS_CTL ip addr add $ZOO_CTL/24 dev $IF_CTL
+  zinns $NS_LAP ip addr add $ZOO_LAP/24 dev $IF_LAP
+  zinns $NS_LAP ip addr add $ZOO_LAP2/24 dev $IF_LAP2
+  zinns $NS_TGT ip addr add $ZOO_TGT/24 dev $IF_TGT
+  for pair in $NS_CTL:$IF_CTL $NS_MID:$IF_M1 $NS_MID:$IF_M2 $NS_LAP:$IF_LAP $NS_LAP:$IF_LAP2 $NS_TGT:$IF_TGT; do
+    zinns "${pair%%:*}" ethtool -K "${pair#*:}" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+    zinns "${pair%%:*}" ip link set "${pair#*:}" up
+  done
+  zinns $NS_TGT ip route add default via $ZOO_LAP2
+  zinns $NS_CTL ip route add 10.210.1.0/24 via $ZOO_LAP
+  zinns $NS_LAP sysctl -qw net.ipv4.ip_forward=1
+  if [ ! -x "$ZOO_CACHE/netdelay" ] || [ "$ZOO_REPO/tools/netdelay/main.go" -nt "$ZOO_CACHE/netdelay" ]; then
+    (cd "$ZOO_REPO" && go build -o "$ZOO_CACHE/netdelay" ./tools/netdelay)
+  fi
+  zbg zinns $NS_MID "$ZOO_CACHE/netdelay" -a $IF_M1 -b $IF_M2 -delay 90ms -jitter 5ms
+  zwait_cmd 100 zinns $NS_CTL ping -c1 -W1 $ZOO_LAP
+}
+
+# zoo_down_ns ends every process inside the namespaces and deletes them.
+zoo_down_ns() {
+  local ns
+  for ns in "${ZOO_NS[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+# zoo_down ends everything zbg started, then the namespaces.
+zoo_down() {
+  if [ -f "$ZOO_STATE/pids" ]; then
+    xargs -r kill <"$ZOO_STATE/pids" 2>/dev/null || true
+    sleep 0.3
+    xargs -r kill -9 <"$ZOO_STATE/pids" 2>/dev/null || true
+    rm -f "$ZOO_STATE/pids"
+  fi
+  zoo_down_ns
+}
+
+# zxvfb N: an X display :N (800x600) for servers and viewers.
+zxvfb() {
+  rm -f "/tmp/.X11-unix/X$1" "/tmp/.X$1-lock"
+  zbg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp
+  zwait_cmd 100 test -S "/tmp/.X11-unix/X$1"
+}
+
+# ztype DISPLAY TEXT: type TEXT into the focused window at a human pace
+# (200–400 ms between keys).
+ztype() {
+  local d=$1 text=$2 i
+  for ((i = 0; i < ${#text}; i++)); do
+    DISPLAY=:$d xdotool type --delay 0 -- "${text:i:1}" 2>/dev/null || true
+    sleep 0.$((RANDOM % 3 + 2))
+  done
+}
+
+# zdrive DISPLAY SECONDS: a person at the controls of a viewer window on
+# DISPLAY for about SECONDS: clicks, typed commands and mouse moves, at a
+# human pace. The viewer must be focused (zfocus).
+zdrive() {
+  local d=$1 secs=$2 end=$((SECONDS + $2)) x
+  while [ $SECONDS -lt $end ]; do
+    ztype "$d" "echo remote $RANDOM"
+    DISPLAY=:$d xdotool key Return 2>/dev/null || true
+    for x in 120 200 280 360 440; do DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 200)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1)); done
+    sleep 0.$((RANDOM % 5 + 5))
+  done
+}
+
+# zfocus DISPLAY CLASS: focus the first window of CLASS on DISPLAY and
+# click into it.
+zfocus() {
+  DISPLAY=:$1 timeout 10 xdotool search --sync --limit 1 --class "$2" windowactivate --sync 2>/dev/null ||
+    DISPLAY=:$1 timeout 5 xdotool search --limit 1 --class "$2" windowfocus 2>/dev/null || true
+  DISPLAY=:$1 xdotool mousemove 300 200 click 1 2>/dev/null || true
+}
+
+# zxterm DISPLAY: an xterm on DISPLAY, so typed keys change the screen.
+zxterm() { DISPLAY=:$1 zbg xterm -geometry 70x20+0+0; sleep 0.5; }
+
+# zsshd NS PORT: an sshd in NS on PORT with a key in $ZOO_STATE/ssh
+# (root login by key only). zsshopts gives the client's options.
+zsshd() {
+  local ns=$1 port=$2 d="$ZOO_STATE/ssh"
+  mkdir -p /run/sshd "$d"
+  [ -f "$d/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+  [ -f "$d/userkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/userkey"
+  cp "$d/userkey.pub" "$d/authorized_keys"
+  cat >"$d/sshd_config.$ns.$port" <<CFG
+Port $port
+HostKey $d/hostkey
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+StrictModes no
+UsePAM no
+PidFile $d/sshd.$ns.$port.pid
+AllowTcpForwarding yes
+GatewayPorts no
+CFG
+  zbg zinns "$ns" /usr/sbin/sshd -D -e -f "$d/sshd_config.$ns.$port"
+}
+zsshopts() { echo "-i $ZOO_STATE/ssh/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"; }
+
+# zcapture_start FILE IFACE [NS]: record IFACE in NS (default $NS_LAP) to FILE.
+zcapture_start() {
+  zinns "${3:-$NS_LAP}" tcpdump -U -n -i "$2" -s 0 -w "$1" >>"$ZOO_STATE/log" 2>&1 &
+  echo $! >"$ZOO_STATE/capture.pid"
+  zwait_cmd 50 test -s "$1"
+}
+zcapture_stop() {
+  [ -f "$ZOO_STATE/capture.pid" ] || return 0
+  sleep 0.5
+  kill -TERM "$(cat "$ZOO_STATE/capture.pid")" 2>/dev/null || true
+  while kill -0 "$(cat "$ZOO_STATE/capture.pid")" 2>/dev/null; do sleep 0.1; done
+  rm -f "$ZOO_STATE/capture.pid"
+}
