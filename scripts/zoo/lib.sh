@@ -187,3 +187,37 @@ zcapture_stop() {
   while kill -0 "$(cat "$ZOO_STATE/capture.pid")" 2>/dev/null; do sleep 0.1; done
   rm -f "$ZOO_STATE/capture.pid"
 }
+
+# zapt PACKAGE...: install the Debian packages that are missing (as root),
+# saying which; nothing when all are installed.
+zapt() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  zlog "installing Debian packages: ${missing[*]}"
+  if [ ! -f "$ZOO_CACHE/.apt-updated" ]; then apt-get update -qq >/dev/null && touch "$ZOO_CACHE/.apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# znpm DIR PACKAGE@VERSION...: install npm packages into $ZOO_CACHE/DIR once.
+znpm() {
+  local d="$ZOO_CACHE/$1"; shift
+  [ -f "$d/.done-$(echo "$*" | tr ' /@' '_')" ] && return 0
+  mkdir -p "$d"
+  zlog "npm install into $d: $*"
+  (cd "$d" && npm install --no-audit --no-fund --loglevel=error "$@" >/dev/null)
+  touch "$d/.done-$(echo "$*" | tr ' /@' '_')"
+}
+
+# zgobuild NAME MODULE/PKG@VERSION: build a Go tool from the module proxy
+# into $ZOO_CACHE/bin/NAME once (GOFLAGS from the caller apply).
+zgobuild() {
+  local name=$1 pkg=$2
+  [ -x "$ZOO_CACHE/bin/$name" ] && return 0
+  mkdir -p "$ZOO_CACHE/bin"
+  zlog "go build $pkg → $ZOO_CACHE/bin/$name"
+  GOBIN="$ZOO_CACHE/gobin-$name" go install "$pkg"
+  mv "$ZOO_CACHE/gobin-$name"/* "$ZOO_CACHE/bin/$name"; rmdir "$ZOO_CACHE/gobin-$name"
+}

@@ -1,7 +1,7 @@
 # x11vnc on the laptop connects OUT to a TigerVNC viewer listening on the
 # controller's side (`vncviewer -listen`, x11vnc -connect): the controlled
 # host opened the connection and speaks RFB's server part as TCP client.
-zoo_install() { :; }
+zoo_install() { zapt x11vnc xvfb xterm xdotool tigervnc-viewer tcpdump ethtool iproute2; }
 zoo_setup() {
   zxvfb $((ZOO_DISPLAY + 1)); zxvfb $((ZOO_DISPLAY + 2))
   zxterm $((ZOO_DISPLAY + 1))
