@@ -51,12 +51,14 @@ func TestInteractiveUnknownTool(t *testing.T) {
 	c := pcaptest.New()
 	interactiveSession(c, "203.0.113.5:40000", "192.168.1.10:7000", 20*time.Millisecond, 25*time.Millisecond, 200)
 	fs := run(t, c)
-	f := find(fs, "network.behavior.interactive", "unknown")
+	// The local server streams its screen in answer to the remote
+	// client's input: this host is being controlled.
+	f := find(fs, "network.behavior.controlled", "unknown")
 	if f == nil {
-		t.Fatalf("no interactive finding; got %s", summarize(fs))
+		t.Fatalf("no controlled finding; got %s", summarize(fs))
 	}
-	if f.Severity != report.SeverityMedium || f.Evidence["direction"] != "inbound" {
-		t.Errorf("severity %s direction %v", f.Severity, f.Evidence["direction"])
+	if f.Severity != report.SeverityHigh || f.Evidence["direction"] != "inbound" || f.Evidence["controlled"] != "192.168.1.10:7000" || f.Evidence["host_role"] != "controlled" {
+		t.Errorf("severity %s direction %v controlled %v role %v", f.Severity, f.Evidence["direction"], f.Evidence["controlled"], f.Evidence["host_role"])
 	}
 	if app, _ := f.Evidence["app_rtt_ms"].(float64); app < 20 || app > 35 {
 		t.Errorf("app_rtt_ms = %v, want ≈25", f.Evidence["app_rtt_ms"])
@@ -92,9 +94,9 @@ func TestFarController(t *testing.T) {
 	if find(fs, "network.behavior.far-controller", "unknown") != nil {
 		t.Errorf("direct session reported as far: %s", summarize(fs))
 	}
-	f = find(fs, "network.behavior.interactive", "unknown")
+	f = find(fs, "network.behavior.controlled", "unknown")
 	if f == nil {
-		t.Fatalf("no interactive finding; got %s", summarize(fs))
+		t.Fatalf("no controlled finding; got %s", summarize(fs))
 	}
 	if app, _ := f.Evidence["app_rtt_ms"].(float64); app < 210 || app > 230 {
 		t.Errorf("app_rtt_ms = %v, want ≈220", f.Evidence["app_rtt_ms"])

@@ -320,6 +320,25 @@ func (c *classCtx) claimed(tool string) bool {
 // reached into this host.
 func (c *classCtx) inbound() bool { return c.e.local(c.f.Server.Addr) }
 
+// rcSeverityFor rates a remote-control session whose protocol roles are
+// known, by the side that is controlled (the protocol's server, sending
+// direction screen): this host controlled → high ("inbound", or
+// "reverse-connected" when the controlled host opened the connection);
+// this host the viewer → low ("outbound"); neither → medium ("transit").
+func (c *classCtx) rcSeverityFor(screen int) (report.Severity, string) {
+	ctl := endpoint(c.f, screen)
+	viewer := endpoint(c.f, 1-screen)
+	switch {
+	case c.e.local(ctl.Addr) && screen == flow.C2S:
+		return report.SeverityHigh, "reverse-connected"
+	case c.e.local(ctl.Addr):
+		return report.SeverityHigh, "inbound"
+	case c.e.local(viewer.Addr):
+		return report.SeverityLow, "outbound"
+	}
+	return report.SeverityMedium, "transit"
+}
+
 // rcSeverity rates a remote-control session: inbound high, outbound medium.
 func (c *classCtx) rcSeverity() (report.Severity, string) {
 	if c.inbound() {

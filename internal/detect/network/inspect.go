@@ -81,10 +81,26 @@ func inspectTCP(v *view, m *Meta) {
 	if st, err := ssh.Parse(s); err == nil {
 		m.SSHServer = st
 	}
-	if h, err := rfb.Parse(s, c); err == nil {
-		m.RFB = h
+	// RFB: the server speaks first, whichever side opened the connection
+	// (x11vnc -connect, UltraVNC's "add new client" connect out to a
+	// listening viewer).
+	rs, rc, side := s, c, flow.S2C
+	if cf, sf := v.f.Dir[flow.C2S].FirstPayload, v.f.Dir[flow.S2C].FirstPayload; cf != 0 && (sf == 0 || cf < sf) {
+		rs, rc, side = c, s, flow.C2S
+	}
+	if h, err := rfb.Parse(rs, rc); err == nil {
+		m.RFB, m.RCServer = h, int8(side+1)
+	}
+	// RDP: the client sends the X.224 Connection Request; a TCP responder
+	// sending it is a reverse-connect session (the RDP server dialled out).
+	if r, err := rdp.ParseRequest(s); err == nil && m.RFB == nil {
+		m.RDPRequest, m.RCServer = r, int8(flow.C2S+1)
+		if cc, err := rdp.ParseConfirm(c); err == nil {
+			m.RDPConfirm = cc
+		}
 	}
 	if r, err := rdp.ParseRequest(c); err == nil {
+		m.RCServer = int8(flow.S2C + 1)
 		m.RDPRequest = r
 		if cc, err := rdp.ParseConfirm(s); err == nil {
 			m.RDPConfirm = cc

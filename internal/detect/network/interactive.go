@@ -29,19 +29,27 @@ const (
 
 // interactiveAnalyzer has two behavioural parts.
 //
-// Interactive remote control, for tools nobody has a signature for: a long
-// flow in which one side sends small, human-paced input (≥ 20 payload
-// packets, ≥ 75 % of them ≤ 150 bytes, median gap ≥ 30 ms) and the other
-// side answers with bulkier, bursty screen updates (≥ 3× the bytes).
+// Who is being driven (driveRoles), for every long flow whichever side
+// opened it: the side that streams bulky, bursty screen updates answering
+// small human-paced input from the other side is being controlled. When
+// that side is this host, the flow is network.behavior.controlled — high
+// when sustained — whatever the port, the encryption or the carrier (a TLS
+// or WebSocket session to an RMM server or relay, an SSH or HTTP tunnel, a
+// VPN); when this host is the one sending the input it is
+// network.behavior.interactive at low (this host drives someone else's
+// screen). Flows that a remote-control protocol analyzer already claimed
+// get the roles as evidence, and tools whose both ends dial out to a relay
+// (TeamViewer, AnyDesk, …) are rated by them: high when this host streams
+// the screen, low when it sends the input.
 //
 // A far-away controller (Yung, RAID 2002: the response time of an
 // interactive session against its network round trip). The agent runs on
 // the laptop, the remote-control server, where "input arrives → update
 // leaves" is only the server's own processing time. What reaches the
 // person at the controls is the application round trip: an update leaves
-// → the client's next message that it triggers arrives (a VNC viewer's
+// → the other side's next message that it triggers arrives (a VNC viewer's
 // FramebufferUpdateRequest, RDP frame acknowledgements, every protocol's
-// opening request/response exchanges); see flow.Flow.AppSamples. The TCP
+// opening request/response exchanges); see flow.Flow.App. The TCP
 // handshake RTT only reaches the TCP peer: when that peer is a relay or
 // stepping stone near the laptop and the controller sits far behind it,
 // the application round trip exceeds the handshake RTT by the distance
@@ -54,36 +62,33 @@ var interactiveAnalyzer = analyzer{
 	name: "interactive",
 	classify: func(c *classCtx) {
 		f := c.f
-		in, out := &f.Dir[flow.C2S], &f.Dir[flow.S2C]
-		remote := false
+		remote, relayed := false, false
 		for _, t := range c.tools {
 			switch t {
-			case "rdp", "vnc", "teamviewer", "anydesk", "rustdesk", "nomachine", "radmin", "citrix", "splashtop", "screenconnect", "sunshine", "ssh", "chrome-remote-desktop", "parsec":
+			case "rdp", "vnc", "nomachine", "radmin", "citrix", "sunshine", "ssh", "xdmcp":
 				remote = true
+			case "teamviewer", "anydesk", "rustdesk", "splashtop", "screenconnect", "chrome-remote-desktop", "parsec":
+				remote, relayed = true, true
 			}
 		}
-		interactive := f.Duration() >= 20*time.Second && humanPaced(in) &&
-			out.PayloadPackets >= 20 && out.PayloadBytes >= 3*in.PayloadBytes
-		if interactive && !c.identified {
-			sev := report.SeverityLow
-			dir := "outbound"
-			if c.inbound() {
-				sev, dir = report.SeverityMedium, "inbound"
-			}
-			ex := behaviourEvidence(f)
-			delayEvidence(f, ex)
-			c.emit(result{Rule: "network.behavior.interactive", Tool: "unknown", Category: report.CategoryRemoteAccess,
-				Severity: sev, Conf: 0.5, Extra: ex,
-				Matched: "human-paced small input one way, bulk bursty updates the other",
-				Summary: fmt.Sprintf("%s interactive remote-control-like session from %s to %s (no known tool signature).", upper(dir), f.Client.Addr, f.Server)})
+		screen := c.m.controlledSide()
+		d, driven := driveRoles(f)
+		if driven {
+			screen = d.screen
+		}
+		switch {
+		case driven && !remote:
+			emitDriven(c, d)
 			remote = true
+		case driven:
+			annotateDriven(c, d, relayed)
 		}
 		if !remote {
 			return
 		}
-		addDelayEvidence(c)
+		addDelayEvidence(c, screen)
 		rtt := f.HandshakeRTT()
-		app, n, ok := appRTT(f)
+		app, n, ok := appRTT(f, screen)
 		if rtt <= 0 || !ok || n < minAppSamples {
 			return
 		}
@@ -92,7 +97,7 @@ var interactiveAnalyzer = analyzer{
 			return
 		}
 		ex := behaviourEvidence(f)
-		delayEvidence(f, ex)
+		delayEvidence(f, screen, ex)
 		ex["controller_extra_delay_ms"] = ms(gap)
 		tool := "unknown"
 		if len(c.tools) > 0 {
@@ -100,21 +105,105 @@ var interactiveAnalyzer = analyzer{
 		}
 		c.emit(result{Rule: "network.behavior.far-controller", Tool: tool, Category: report.CategoryRelay,
 			Severity: report.SeverityMedium, Conf: 0.5, Extra: ex,
-			Matched: fmt.Sprintf("application round trip (update → client's next message) %.0f ms vs handshake RTT %.0f ms", float64(app)/1e6, float64(rtt)/1e6),
+			Matched: fmt.Sprintf("application round trip (update → the other side's next message) %.0f ms vs handshake RTT %.0f ms", float64(app)/1e6, float64(rtt)/1e6),
 			Summary: fmt.Sprintf("The controller of the session %s → %s appears %.0f ms further away than its network peer (a relayed operator).", f.Client.Addr, f.Server, float64(gap)/1e6)})
 	},
 }
 
-// addDelayEvidence adds the measured delays to the remote-control session
-// findings this flow produced (those whose evidence describes this very
-// flow: the first flow of an aggregated finding).
-func addDelayEvidence(c *classCtx) {
+// emitDriven reports a flow driveRoles recognised that no remote-control
+// protocol analyzer claimed: an unknown tool, or a known one inside a
+// carrier (TLS, WebSocket, SSH, a proxy or VPN), named in evidence.
+func emitDriven(c *classCtx, d drive) {
 	f := c.f
-	ex := map[string]any{}
-	delayEvidence(f, ex)
-	if len(ex) == 0 {
-		return
+	ex := behaviourEvidence(f)
+	driveEvidence(f, d, ex)
+	delayEvidence(f, d.screen, ex)
+	if carriers := carrierTools(c); carriers != "" {
+		ex["carrier"] = carriers
 	}
+	screen, input := endpoint(f, d.screen), endpoint(f, d.input)
+	sl, il := c.e.local(screen.Addr), c.e.local(input.Addr)
+	how := "it opened the connection"
+	if d.screen == flow.S2C {
+		how = "the other side opened the connection"
+	}
+	const matched = "one side streams bulky, bursty updates that follow small, human-paced input from the other"
+	switch {
+	case sl && !il:
+		sev := report.SeverityMedium
+		if d.sustained {
+			sev = report.SeverityHigh
+		}
+		ex["host_role"] = "controlled"
+		c.emit(result{Rule: "network.behavior.controlled", Tool: "unknown", Category: report.CategoryRemoteAccess,
+			Severity: sev, Conf: 0.7, Extra: ex, Matched: matched,
+			Summary: fmt.Sprintf("This host (%s) is being remotely controlled from %s: it streams its screen and receives human-paced input (%s; no known tool signature).", screen.Addr, input, how)})
+	case il && !sl:
+		ex["host_role"] = "viewer"
+		c.emit(result{Rule: "network.behavior.interactive", Tool: "unknown", Category: report.CategoryRemoteAccess,
+			Severity: report.SeverityLow, Conf: 0.5, Extra: ex, Matched: matched,
+			Summary: fmt.Sprintf("This host (%s) drives a remote screen at %s (it sends the input; no known tool signature).", input.Addr, screen)})
+	default:
+		role := "transit"
+		if sl {
+			role = "local"
+		}
+		ex["host_role"] = role
+		c.emit(result{Rule: "network.behavior.interactive", Tool: "unknown", Category: report.CategoryRemoteAccess,
+			Severity: report.SeverityMedium, Conf: 0.5, Extra: ex, Matched: matched,
+			Summary: fmt.Sprintf("%s is being remotely controlled from %s: it streams its screen and receives human-paced input (no known tool signature).", screen, input)})
+	}
+}
+
+// carrierTools names what the flow's analyzers recognised (a TLS name, an
+// SSH or HTTP tunnel, a VPN), if anything.
+func carrierTools(c *classCtx) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range c.tools {
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// annotateDriven adds the roles to the remote-control findings this flow
+// produced and, for tools whose both ends dial out to a relay, rates them
+// by who streams the screen: high when this host does (sustained), low
+// when this host sends the input.
+func annotateDriven(c *classCtx, d drive, relayed bool) {
+	f := c.f
+	screen, input := endpoint(f, d.screen), endpoint(f, d.input)
+	sl, il := c.e.local(screen.Addr), c.e.local(input.Addr)
+	eachOwnFinding(c, func(fd *report.Finding) {
+		driveEvidence(f, d, fd.Evidence)
+		switch {
+		case sl && !il:
+			fd.Evidence["host_role"] = "controlled"
+		case il && !sl:
+			fd.Evidence["host_role"] = "viewer"
+		}
+		if !relayed {
+			return
+		}
+		switch {
+		case sl && !il && d.sustained && fd.Severity < report.SeverityHigh:
+			fd.Severity = report.SeverityHigh
+			fd.Summary = fmt.Sprintf("%s session via %s in which this host (%s) streams its screen and receives human-paced input: it is being controlled remotely.", fd.Tool, f.Server, screen.Addr)
+		case il && !sl && fd.Severity > report.SeverityLow:
+			fd.Severity = report.SeverityLow
+			fd.Summary = fmt.Sprintf("%s session via %s in which this host (%s) sends the input: it controls another machine.", fd.Tool, f.Server, input.Addr)
+		}
+	})
+}
+
+// eachOwnFinding calls fn for the remote-control session findings this
+// flow produced (those whose evidence describes this very flow: the first
+// flow of an aggregated finding).
+func eachOwnFinding(c *classCtx, fn func(*report.Finding)) {
+	f := c.f
 	suffix := "|" + f.Client.Addr.String() + "|" + f.Server.String()
 	client, start := f.Client.String(), time.Unix(0, f.Start).UTC().Format(time.RFC3339Nano)
 	for subject, fd := range c.dst {
@@ -124,22 +213,36 @@ func addDelayEvidence(c *classCtx) {
 		if fd.Evidence["client"] != client || fd.Evidence["start"] != start {
 			continue
 		}
-		for k, v := range ex {
-			fd.Evidence[k] = v
-		}
+		fn(fd)
 	}
 }
 
-// delayEvidence records what is measurable of the flow's delays, in ms.
-func delayEvidence(f *flow.Flow, ex map[string]any) {
+// addDelayEvidence adds the measured delays, with screen the side that
+// streams updates, to the remote-control session findings of this flow.
+func addDelayEvidence(c *classCtx, screen int) {
+	ex := map[string]any{}
+	delayEvidence(c.f, screen, ex)
+	if len(ex) == 0 {
+		return
+	}
+	eachOwnFinding(c, func(fd *report.Finding) {
+		for k, v := range ex {
+			fd.Evidence[k] = v
+		}
+	})
+}
+
+// delayEvidence records what is measurable of the flow's delays, in ms,
+// with screen the side that streams updates.
+func delayEvidence(f *flow.Flow, screen int, ex map[string]any) {
 	if rtt := f.HandshakeRTT(); rtt > 0 {
 		ex["handshake_rtt_ms"] = ms(rtt)
 	}
-	if app, n, ok := appRTT(f); ok && n >= minAppReport {
+	if app, n, ok := appRTT(f, screen); ok && n >= minAppReport {
 		ex["app_rtt_ms"] = ms(app)
 		ex["app_rtt_samples"] = n
 	}
-	if d, n := medianDelay(f); n >= minAppReport && d <= maxInputToUpdate {
+	if d, n := medianDelay(f, 1-screen); n >= minAppReport && d <= maxInputToUpdate {
 		ex["input_to_update_ms"] = ms(d)
 		ex["input_to_update_samples"] = n
 	}
@@ -147,7 +250,8 @@ func delayEvidence(f *flow.Flow, ex map[string]any) {
 
 func ms(d time.Duration) float64 { return round3(float64(d) / 1e6) }
 
-// appRTT estimates the application round trip from f.AppSamples.
+// appRTT estimates the application round trip from f.App[screen], the
+// samples of updates sent by side screen.
 //
 // Two kinds of noise mix into the samples: a client message that the
 // update did not trigger but that happened to come first (input sent
@@ -165,10 +269,10 @@ func ms(d time.Duration) float64 { return round3(float64(d) / 1e6) }
 // stable application round trip, as in interactive SSH, whose opening
 // exchanges are outnumbered by keystrokes that answer nothing.
 // n is the number of samples kept.
-func appRTT(f *flow.Flow) (d time.Duration, n int, ok bool) {
+func appRTT(f *flow.Flow, screen int) (d time.Duration, n int, ok bool) {
 	floor := int64(f.HandshakeRTT()) * 3 / 4
-	s := make([]int64, 0, f.NAppSamples)
-	for _, v := range f.AppSamples[:f.NAppSamples] {
+	s := make([]int64, 0, f.App[screen].N)
+	for _, v := range f.App[screen].All() {
 		if v >= floor {
 			s = append(s, v)
 		}
@@ -195,13 +299,13 @@ func appRTT(f *flow.Flow) (d time.Duration, n int, ok bool) {
 	return time.Duration(s[bestI+bestN/2]), n, true
 }
 
-func medianDelay(f *flow.Flow) (time.Duration, int) {
-	n := f.NSamples
+// medianDelay is the median response to input sent by side input.
+func medianDelay(f *flow.Flow, input int) (time.Duration, int) {
+	s := f.Resp[input].All()
+	n := len(s)
 	if n == 0 {
 		return 0, 0
 	}
-	s := make([]int64, n)
-	copy(s, f.Samples[:n])
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return time.Duration(s[n/2]), n
 }

@@ -30,6 +30,12 @@ type Meta struct {
 	RFB                  *rfb.Handshake
 	RDPRequest           *rdp.Request
 	RDPConfirm           *rdp.Confirm
+	// RCServer is 1 + the flow direction (flow.C2S, flow.S2C) sent by the
+	// remote-control protocol's server — the controlled side — when a
+	// parser saw the roles (0: unknown). It is flow.C2S when the
+	// controlled host opened the connection (a VNC server connecting out
+	// to a listening viewer, reverse-connect RDP).
+	RCServer int8
 	// Marks are signature matches by byte-level inspectors: tool → what.
 	Marks []Mark
 	// Conn is set on flows fed from the connection table (telemetry.go).
@@ -105,4 +111,13 @@ func (v *view) first(d int) ([]byte, int) {
 		return nil, 0
 	}
 	return dir.Datagram(0), dir.Dgrams[0].Len
+}
+
+// controlledSide is the flow direction sent by the controlled side as far
+// as a protocol parser knows it; flow.S2C (the TCP server) otherwise.
+func (m *Meta) controlledSide() int {
+	if m.RCServer > 0 {
+		return int(m.RCServer - 1)
+	}
+	return flow.S2C
 }

@@ -29,6 +29,8 @@ var rdpAnalyzer = analyzer{
 	classify: func(c *classCtx) {
 		sev, dir := c.rcSeverity()
 		if r := c.m.RDPRequest; r != nil {
+			screen := c.m.controlledSide()
+			sev, dir = c.rcSeverityFor(screen)
 			ex := map[string]any{}
 			what := "TPKT/X.224 Connection Request"
 			conf := 0.8
@@ -46,7 +48,10 @@ var rdpAnalyzer = analyzer{
 					ex["rdp_selected_protocol"] = protoNames(cc.Selected)
 				}
 			}
-			if c.f.Dir[flow.S2C].PayloadBytes < 1024 && c.m.RDPConfirm == nil {
+			if screen == flow.C2S {
+				ex["rdp_reverse_connection"] = true
+			}
+			if c.f.Dir[screen].PayloadBytes < 1024 && c.m.RDPConfirm == nil {
 				sev = minSev(sev, report.SeverityMedium)
 			}
 			c.emit(result{Rule: "network.rdp.session", Tool: "rdp", Category: report.CategoryRemoteAccess,

@@ -29,6 +29,13 @@ type Owner struct {
 	Exe     string
 	// RTTms is the kernel's smoothed RTT of the connection (0 unknown).
 	RTTms float64
+	// SHA256 of the executable (hex), when it was hashed (findings of
+	// medium severity or above).
+	SHA256 string
+	// Identity of the executable as the source read it (signer, company,
+	// product, original_filename, bundle_id, team_id, package): what names
+	// a tool that was renamed.
+	Identity map[string]string
 }
 
 // Conn is one connection-table row.
@@ -233,6 +240,14 @@ func ownerEvidence(o Owner, ev map[string]any) {
 	}
 	if o.RTTms > 0 {
 		ev["kernel_rtt_ms"] = round3(o.RTTms)
+	}
+	if o.SHA256 != "" {
+		ev["exe_sha256"] = o.SHA256
+	}
+	for k, v := range o.Identity {
+		if v != "" {
+			ev["exe_"+k] = v
+		}
 	}
 }
 

@@ -20,7 +20,8 @@ var vncAnalyzer = analyzer{
 			return
 		}
 		f := c.f
-		s, cl := &f.Dir[flow.S2C], &f.Dir[flow.C2S]
+		screen := c.m.controlledSide()
+		s, cl := &f.Dir[screen], &f.Dir[1-screen]
 		ex := map[string]any{"rfb_server_version": fmt.Sprintf("%d.%d", h.Server.Major, h.Server.Minor)}
 		if h.ClientAnswered {
 			ex["rfb_client_version"] = fmt.Sprintf("%d.%d", h.Client.Major, h.Client.Minor)
@@ -39,14 +40,19 @@ var vncAnalyzer = analyzer{
 			c.emit(result{Rule: "network.vnc.scan", Tool: "vnc", Category: report.CategoryRemoteAccess,
 				Severity: report.SeverityLow, Conf: 0.8, Extra: ex,
 				Matched: "RFB banner without a following session",
-				Summary: fmt.Sprintf("VNC server %s answered a banner grab or probe from %s; no session followed.", f.Server, f.Client.Addr)})
+				Summary: fmt.Sprintf("VNC server %s answered a banner grab or probe from %s; no session followed.", endpoint(f, screen), endpoint(f, 1-screen).Addr)})
 			return
 		}
-		sev, dir := c.rcSeverity()
+		sev, dir := c.rcSeverityFor(screen)
+		ex["vnc_server"] = endpoint(f, screen).String()
+		summary := fmt.Sprintf("%s VNC (RFB) session from %s to %s.", upper(dir), f.Client.Addr, f.Server)
+		if screen == flow.C2S {
+			ex["vnc_reverse_connection"] = true
+			summary = fmt.Sprintf("%s VNC (RFB) session: the VNC server %s connected out to a listening viewer at %s and streams its screen to it.", upper(dir), f.Client.Addr, f.Server)
+		}
 		c.emit(result{Rule: "network.vnc.session", Tool: "vnc", Category: report.CategoryRemoteAccess,
 			Severity: sev, Conf: 0.95, Extra: ex,
-			Matched: vncWhat(h),
-			Summary: fmt.Sprintf("%s VNC (RFB) session from %s to %s.", upper(dir), f.Client.Addr, f.Server)})
+			Matched: vncWhat(h), Summary: summary})
 	},
 }
 

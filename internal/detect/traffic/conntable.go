@@ -31,6 +31,7 @@ type connTable struct {
 	names   map[int32]procName
 	namesAt time.Time
 	lastErr error
+	hashes  exeHashes
 }
 
 type listenKey struct {
@@ -38,7 +39,25 @@ type listenKey struct {
 	port  uint16
 }
 
-type procName struct{ name, exe string }
+// procName is what the table knows of a pid's process.
+type procName struct {
+	name, exe string
+	identity  map[string]string
+}
+
+func nameOf(p source.Process) procName {
+	id := map[string]string{}
+	for k, v := range map[string]string{"signer": p.Signer, "company": p.Company, "product": p.Product,
+		"original_filename": p.OriginalFilename, "bundle_id": p.BundleID, "team_id": p.TeamID, "package": p.Package} {
+		if v != "" {
+			id[k] = v
+		}
+	}
+	if len(id) == 0 {
+		id = nil
+	}
+	return procName{p.Name, p.Exe, id}
+}
 
 // namesMinAge bounds how often a pid the table has not named yet (a
 // process forked since the last listing: socat with fork, sshd per
@@ -80,7 +99,7 @@ func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 		if ps, err := t.src.Processes(ctx); err == nil {
 			t.names = make(map[int32]procName, len(ps))
 			for _, p := range ps {
-				t.names[p.PID] = procName{p.Name, p.Exe}
+				t.names[p.PID] = nameOf(p)
 			}
 		} else if t.names == nil {
 			t.names = map[int32]procName{}
@@ -99,7 +118,7 @@ func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 func (t *connTable) ownerOf(c source.Connection) network.Owner {
 	o := network.Owner{PID: c.PID}
 	if n, ok := t.names[c.PID]; ok {
-		o.Process, o.Exe = n.name, n.exe
+		o.Process, o.Exe, o.Identity = n.name, n.exe, n.identity
 	}
 	if c.TCP != nil {
 		o.RTTms = c.TCP.RTTms
@@ -131,7 +150,11 @@ func (t *connTable) owner(ctx context.Context, proto string, client, server neti
 			}
 			for _, k := range keys {
 				if c, ok := t.byKey[k]; ok && c.PID != 0 {
-					return t.ownerOf(c), true
+					o := t.ownerOf(c)
+					if urgent {
+						o.SHA256 = t.hashes.sum(t.src.Root(), o.Exe)
+					}
+					return o, true
 				}
 			}
 		}

@@ -74,8 +74,14 @@ type Dir struct {
 	NDgrams                      int
 	nextSeq                      uint32
 	seqSet, gap                  bool
-	Onsets                       []int64 // OFF→ON transition times (ns)
-	fin                          bool
+	Onsets                       []int64 // OFF→ON transition times (ns), the first MaxOnsets
+	// OnsetCount counts every OFF→ON transition (gap ≥ OffGap). Bursts
+	// counts payloads after a gap of BurstGap or more; Triggered those
+	// that followed payload from the other side sent during the gap (at
+	// most TriggerWindow + handshake RTT before): an update answering input.
+	OnsetCount, Bursts, Triggered uint32
+	lastIAT               int64
+	fin                   bool
 }
 
 // Full reports whether the direction's capture buffer holds all it will.
@@ -134,30 +140,55 @@ type Flow struct {
 	Meta any
 	// ServerName is a DNS name the capture resolved to the server address.
 	ServerName string
-	// Response-delay samples: client payload → next server payload (ns),
-	// the first MaxSamples of the flow. Seen from the server, this is the
-	// server's own processing time; from a capture point between the ends
-	// it includes the server-side part of the path.
-	pendingInput int64
-	Samples      [MaxSamples]int64
-	NSamples     int
-	// Application round-trip samples (ns): the first server payload of a
-	// server turn (after client payload) → the first later client payload
-	// that acknowledges it (TCP: its ACK covers that payload's first byte,
-	// so it was sent after the client side received it). Seen from the
-	// server, this is the round trip to whatever produces the client's
-	// next message (VNC update → FramebufferUpdateRequest, protocol
+	// Response-delay samples, per input side d: a small payload from d →
+	// the next payload from the other side (Delays.Get gives ns). Seen from
+	// the side that answers, this is its own processing time; from a
+	// capture point between the ends it includes that part of the path.
+	pendingInput [2]int64
+	Resp         [2]Delays
+	// Application round-trip samples, per update side d: the first payload
+	// of a turn of d → the first later payload of the other side that
+	// acknowledges it (TCP: its ACK covers that payload's first byte, so it
+	// was sent after the other side received it). Seen from the side that
+	// streams updates (a remote-control server, whichever side opened the
+	// connection), this is the round trip to whatever produces the other
+	// side's next message (VNC update → FramebufferUpdateRequest, protocol
 	// handshakes), which a relay in between does not shorten, unlike the
 	// TCP handshake. The first MaxSamples of the flow are kept, so that the
 	// protocol's opening request/response exchanges are always among them.
-	pendingUpdate    int64
-	pendingUpdateSeq uint32
+	pendingUpdate    [2]int64
+	pendingUpdateSeq [2]uint32
 	lastPayloadDir   int8 // 0 none, 1 client, 2 server
-	AppSamples       [MaxSamples]int64
-	NAppSamples      int
+	App              [2]Delays
 
 	prev, next *Flow
 	list       *lru
+}
+
+// Delays holds up to MaxSamples delays in µs (int32 keeps the flow small;
+// every delay kept is below MaxAppDelay).
+type Delays struct {
+	us [MaxSamples]int32
+	N  int
+}
+
+func (d *Delays) add(ns int64) {
+	if d.N < MaxSamples {
+		d.us[d.N] = int32(ns / 1000)
+		d.N++
+	}
+}
+
+// Get returns the i-th delay in ns.
+func (d *Delays) Get(i int) int64 { return int64(d.us[i]) * 1000 }
+
+// All returns the delays in ns.
+func (d *Delays) All() []int64 {
+	out := make([]int64, d.N)
+	for i := range out {
+		out[i] = d.Get(i)
+	}
+	return out
 }
 
 // HandshakeRTT returns SYN→ACK time (the round trip seen from the capture
@@ -449,6 +480,7 @@ func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
 		if iat < 0 {
 			iat = 0
 		}
+		d.lastIAT = iat
 		d.IATCount++
 		d.IATSum += iat
 		ms := iat / int64(time.Millisecond)
@@ -466,6 +498,7 @@ func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
 		}
 	} else {
 		d.FirstPayload = ts
+		d.lastIAT = 0
 	}
 	d.LastPayload = ts
 	d.PayloadPackets++
@@ -476,47 +509,79 @@ func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
 	if n > d.MaxPayload {
 		d.MaxPayload = n
 	}
-	// Response delay: a small client payload followed by the next server payload.
-	if dir == C2S {
-		if n <= SmallPayload && f.pendingInput == 0 {
-			f.pendingInput = ts
+	// Response delay: a small payload one way followed by the next payload
+	// the other way.
+	if o := &f.pendingInput[1-dir]; *o != 0 {
+		if d := ts - *o; d <= int64(MaxAppDelay) {
+			f.Resp[1-dir].add(d)
 		}
-	} else if f.pendingInput != 0 {
-		if f.NSamples < MaxSamples {
-			f.Samples[f.NSamples] = ts - f.pendingInput
-			f.NSamples++
-		}
-		f.pendingInput = 0
+		*o = 0
+	}
+	if n <= SmallPayload && f.pendingInput[dir] == 0 {
+		f.pendingInput[dir] = ts
 	}
 	f.appSample(dir, p, ts)
+	f.onset(dir, d, ts)
 }
 
-// MaxAppDelay bounds an application round-trip sample: a client message
-// later than this is not an answer to the update (idle periods, unsolicited
+// MaxAppDelay bounds an application round-trip or response sample: a
+// message later than this is not an answer (idle periods, unsolicited
 // updates); the sample is dropped.
 const MaxAppDelay = 2 * time.Second
 
-// appSample keeps the application round-trip samples (see Flow.AppSamples).
+// appSample keeps the application round-trip samples (see Flow.App).
 func (f *Flow) appSample(dir int, p *decode.Packet, ts int64) {
-	if dir == S2C {
-		if f.lastPayloadDir != 2 && f.pendingUpdate == 0 { // first of a server turn
-			f.pendingUpdate, f.pendingUpdateSeq = ts, p.Seq
-		}
-		f.lastPayloadDir = 2
+	me := int8(dir + 1)
+	if f.lastPayloadDir != me && f.pendingUpdate[dir] == 0 { // first of a turn
+		f.pendingUpdate[dir], f.pendingUpdateSeq[dir] = ts, p.Seq
+	}
+	f.lastPayloadDir = me
+	o := 1 - dir
+	if f.pendingUpdate[o] == 0 {
 		return
 	}
-	f.lastPayloadDir = 1
-	if f.pendingUpdate == 0 {
+	if p.Proto == decode.ProtoTCP && (p.Flags&decode.FlagACK == 0 || int32(p.Ack-f.pendingUpdateSeq[o]) <= 0) {
+		return // sent before this side had the update: not an answer to it
+	}
+	if d := ts - f.pendingUpdate[o]; d >= 0 && d <= int64(MaxAppDelay) {
+		f.App[o].add(d)
+	}
+	f.pendingUpdate[o] = 0
+}
+
+// BurstGap separates one burst of a direction's payload from the next
+// (screen updates answering keys typed 150 ms or more apart are separate
+// bursts; a stream's back-to-back segments are one).
+const BurstGap = 150 * time.Millisecond
+
+// TriggerWindow: a burst of one side counts as triggered by the other when
+// the other side sent payload during the gap before it, at most this long
+// (plus the handshake RTT, for capture points away from the answering side)
+// before the burst.
+const TriggerWindow = 300 * time.Millisecond
+
+// onset counts the direction's bursts and OFF→ON transitions (the payload
+// accounting already appended the time of the latter to Onsets) and the
+// bursts the other side triggered.
+func (f *Flow) onset(dir int, d *Dir, ts int64) {
+	if d.PayloadPackets < 2 || d.lastIAT < int64(BurstGap) {
 		return
 	}
-	if p.Proto == decode.ProtoTCP && (p.Flags&decode.FlagACK == 0 || int32(p.Ack-f.pendingUpdateSeq) <= 0) {
-		return // sent before the client side had the update: not an answer to it
+	if d.lastIAT >= int64(OffGap) {
+		d.OnsetCount++
 	}
-	if d := ts - f.pendingUpdate; d >= 0 && d <= int64(MaxAppDelay) && f.NAppSamples < MaxSamples {
-		f.AppSamples[f.NAppSamples] = d
-		f.NAppSamples++
+	d.Bursts++
+	o := &f.Dir[1-dir]
+	if o.PayloadPackets == 0 {
+		return
 	}
-	f.pendingUpdate = 0
+	since := ts - o.LastPayload
+	window := int64(TriggerWindow) + int64(f.HandshakeRTT())
+	// The other side spoke during this side's gap, shortly before it
+	// resumed: an input answered by an update.
+	if since >= 0 && since <= window && o.LastPayload > ts-d.lastIAT {
+		d.Triggered++
+	}
 }
 
 // keepStream appends in-order TCP payload to the direction's buffer,

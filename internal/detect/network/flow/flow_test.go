@@ -152,7 +152,7 @@ func TestAppSamples(t *testing.T) {
 		f, dir = tb.Lookup(s.p, ts)
 		tb.Update(f, dir, s.p, ts)
 	}
-	if f.NAppSamples != 2 || f.AppSamples[0] != 180*ms || f.AppSamples[1] != 190*ms {
-		t.Errorf("app samples %v", f.AppSamples[:f.NAppSamples])
+	if f.App[S2C].N != 2 || f.App[S2C].Get(0) != 180*ms || f.App[S2C].Get(1) != 190*ms {
+		t.Errorf("app samples %v", f.App[S2C].All())
 	}
 }
