@@ -80,8 +80,8 @@ type Dir struct {
 	// that followed payload from the other side sent during the gap (at
 	// most TriggerWindow + handshake RTT before): an update answering input.
 	OnsetCount, Bursts, Triggered uint32
-	lastIAT               int64
-	fin                   bool
+	lastIAT                       int64
+	fin                           bool
 }
 
 // Full reports whether the direction's capture buffer holds all it will.
