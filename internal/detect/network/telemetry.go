@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"path"
 	"strings"
@@ -61,6 +62,50 @@ type connState struct {
 	prev      int64
 	lastBytes [2]uint64 // cumulative, by flow direction
 	lastSegs  [2]uint64
+	shape     pollShape
+}
+
+// pollShape accumulates, poll by poll, what counters can say about who is
+// driven on a connection (see counterDriven): this host's sent and
+// received payload per poll interval.
+type pollShape struct {
+	polls      int     // intervals with any payload
+	inPolls    int     // intervals in which the remote end sent payload
+	smallIn    int     // … in small segments (≤ flow.SmallPayload on average)
+	coActive   int     // … while this host also sent
+	bigOut     int     // intervals in which this host sent ≥ minScreenMax-byte segments on average
+	outN       int     // intervals in which this host sent
+	outMean    float64 // Welford mean and M2 of bytes sent per active interval
+	outM2      float64
+	sent, recv uint64
+}
+
+func (p *pollShape) add(sent, sentSegs, recv, recvSegs uint64) {
+	if sent == 0 && recv == 0 {
+		return
+	}
+	p.polls++
+	p.sent += sent
+	p.recv += recv
+	if recv > 0 {
+		p.inPolls++
+		if recvSegs > 0 && recv/recvSegs <= flow.SmallPayload {
+			p.smallIn++
+		}
+		if sent > 0 {
+			p.coActive++
+		}
+	}
+	if sent > 0 {
+		p.outN++
+		x := float64(sent)
+		d := x - p.outMean
+		p.outMean += d / float64(p.outN)
+		p.outM2 += d * (x - p.outMean)
+		if sentSegs > 0 && sent/sentSegs >= minScreenMax {
+			p.bigOut++
+		}
+	}
 }
 
 // Observe feeds one poll of the connection table taken at ts. Connections
@@ -109,17 +154,24 @@ func (e *Engine) Observe(ts time.Time, conns []Conn) {
 			sent[0], sent[1] = sent[1], sent[0]
 			recv[0], recv[1] = recv[1], recv[0]
 		}
+		var db, ds [2]uint64
 		for d := 0; d < 2; d++ {
 			if sent[d] < st.lastBytes[d] { // counters restarted (collection re-enabled)
 				st.lastBytes[d], st.lastSegs[d] = 0, 0
 			}
-			db, ds := sent[d]-st.lastBytes[d], uint64(0)
+			db[d] = sent[d] - st.lastBytes[d]
 			if recv[d] >= st.lastSegs[d] {
-				ds = recv[d] - st.lastSegs[d]
+				ds[d] = recv[d] - st.lastSegs[d]
 			}
-			e.table.Account(f, d, db, ds, t)
+			e.table.Account(f, d, db[d], ds[d], t)
 			st.lastBytes[d], st.lastSegs[d] = sent[d], recv[d]
 		}
+		// This host's side of the flow: the server when inbound.
+		me := flow.C2S
+		if c.Inbound {
+			me = flow.S2C
+		}
+		st.shape.add(db[me], ds[me], db[1-me], ds[1-me])
 		st.prev = t
 	}
 	var gone []*flow.Flow
@@ -362,6 +414,9 @@ var telemetryAnalyzer = analyzer{
 		if f.Server.Addr.IsLoopback() && f.Client.Addr.IsLoopback() {
 			return
 		}
+		if counterDriven(&st.shape) {
+			emitCounterDriven(c, st)
+		}
 		table := tcpServerPorts
 		if f.Proto == decode.ProtoUDP {
 			table = udpServerPorts
@@ -422,6 +477,52 @@ var telemetryAnalyzer = analyzer{
 			Matched: strings.Join(matched, "; "),
 			Summary: fmt.Sprintf("%s %s connection %s → %s (connection table, %s).", upper(dir), pt.label, f.Client, f.Server, processLabel(st.owner))})
 	},
+}
+
+// Counter thresholds for counterDriven (5 s polls by default).
+const (
+	minShapePolls   = 6 // intervals in which this host sent
+	minShapeInPolls = 4 // intervals in which the remote end sent
+	minShapeCV      = 0.5
+)
+
+// counterDriven is driveRoles at poll resolution, as far as counters
+// allow: over ≥ minShapePolls intervals this host sent ≥ minScreenRatio×
+// (and ≥ 16 KiB) what it received, mostly in MTU-scale segments, at a
+// varying rate (coefficient of variation ≥ minShapeCV: updates, not a
+// steady upload), while the remote end sent small segments in most
+// intervals, almost always while this host was sending (updates follow
+// input). Inter-arrival times and bursts are not visible in counters, so
+// the finding stays at medium.
+func counterDriven(p *pollShape) bool {
+	if p.outN < minShapePolls || p.inPolls < minShapeInPolls {
+		return false
+	}
+	if p.sent < 16<<10 || p.sent < minScreenRatio*p.recv {
+		return false
+	}
+	if 10*p.smallIn < 6*p.inPolls || 2*p.bigOut < p.outN || 10*p.coActive < 7*p.inPolls {
+		return false
+	}
+	if p.outN < 2 || p.outMean <= 0 {
+		return false
+	}
+	cv := math.Sqrt(p.outM2/float64(p.outN-1)) / p.outMean
+	return cv >= minShapeCV
+}
+
+func emitCounterDriven(c *classCtx, st *connState) {
+	f, p := c.f, &st.shape
+	me, peer := f.Client, f.Server
+	if st.inbound {
+		me, peer = f.Server, f.Client
+	}
+	ex := map[string]any{"source": "connection-table", "host_role": "controlled", "controlled": me.String(), "controller_side": peer.String(),
+		"screen_payload_bytes": p.sent, "input_payload_bytes": p.recv, "polls": p.polls, "polls_with_input": p.inPolls}
+	c.emit(result{Rule: "network.behavior.controlled", Tool: "unknown", Category: report.CategoryRemoteAccess,
+		Severity: report.SeverityMedium, Conf: 0.4, Extra: ex,
+		Matched: "connection counters: this host sends bulky, varying data while the other end sends small segments alongside",
+		Summary: fmt.Sprintf("This host (%s) may be remotely controlled from %s (%s): its connection counters show screen-like data out and small input in.", me.Addr, peer, processLabel(st.owner))})
 }
 
 func protoName(p uint8) string {

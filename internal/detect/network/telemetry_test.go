@@ -133,3 +133,52 @@ func BenchmarkObserve(b *testing.B) {
 		e.Observe(t0.Add(time.Duration(n)*time.Second), rows)
 	}
 }
+
+// TestObserveCounterDriven: from connection counters alone, an unknown
+// process's outbound connection on which this host sends bulky, varying
+// data while the remote end sends small segments alongside is reported as
+// a possibly controlled host (medium); a steady upload with the peer's
+// small window updates, and a download, are not.
+func TestObserveCounterDriven(t *testing.T) {
+	own := []netip.Prefix{netip.MustParsePrefix("192.168.1.10/32")}
+	e := New(Config{LocalNets: own})
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	screen := Conn{Proto: "tcp", Local: ap("192.168.1.10:50500"), Remote: ap("198.51.100.20:443"),
+		Owner: Owner{PID: 4400, Process: "svc-helper"}, HasCounters: true}
+	upload := Conn{Proto: "tcp", Local: ap("192.168.1.10:50600"), Remote: ap("198.51.100.21:443"),
+		Owner: Owner{PID: 4500, Process: "backup"}, HasCounters: true}
+	download := Conn{Proto: "tcp", Local: ap("192.168.1.10:50700"), Remote: ap("198.51.100.22:443"),
+		Owner: Owner{PID: 4600, Process: "browser"}, HasCounters: true}
+	// Screen updates per 5 s poll: bursts of varying size answering input.
+	out := []uint64{30000, 4000, 82000, 12000, 2500, 51000, 20000, 64000, 7000, 40000}
+	in := []uint64{640, 220, 910, 300, 180, 700, 420, 800, 260, 560}
+	for i := range out {
+		ts := t0.Add(time.Duration(i) * 5 * time.Second)
+		screen.BytesSent += out[i]
+		screen.SegsSent += out[i]/1200 + 1
+		screen.BytesReceived += in[i]
+		screen.SegsReceived += in[i]/40 + 1
+		upload.BytesSent += 1 << 20
+		upload.SegsSent += (1 << 20) / 1400
+		upload.BytesReceived += 80
+		upload.SegsReceived += 2
+		download.BytesReceived += 900000
+		download.SegsReceived += 900000 / 1400
+		download.BytesSent += 300
+		download.SegsSent += 4
+		e.Observe(ts, []Conn{screen, upload, download})
+	}
+	fs := e.Close()
+	f := find(fs, "network.behavior.controlled", "unknown")
+	if f == nil {
+		t.Fatalf("no controlled finding from counters; got %s", summarize(fs))
+	}
+	if f.Severity != report.SeverityMedium || f.Evidence["pid"] != int32(4400) || f.Evidence["controlled"] != "192.168.1.10:50500" {
+		t.Errorf("controlled: %s %v", f.Severity, f.Evidence)
+	}
+	for _, f := range fs {
+		if f.Rule == "network.behavior.controlled" && f.Evidence["pid"] != int32(4400) {
+			t.Errorf("not a controlled host: %s %v", f.Summary, f.Evidence["pid"])
+		}
+	}
+}
