@@ -107,6 +107,7 @@ zoo_down() {
     rm -f "$ZOO_STATE/pids"
   fi
   zoo_down_ns
+  rm -rf "/opt/zoo-$ZOO_PREFIX"
 }
 
 # zxvfb N: an X display :N (800x600) for servers and viewers.
@@ -220,4 +221,20 @@ zgobuild() {
   zlog "go build $pkg → $ZOO_CACHE/bin/$name"
   GOBIN="$ZOO_CACHE/gobin-$name" go install "$pkg"
   mv "$ZOO_CACHE/gobin-$name"/* "$ZOO_CACHE/bin/$name"; rmdir "$ZOO_CACHE/gobin-$name"
+}
+
+# zbin PROGRAM: the executable a scenario runs for a tool on the laptop: its
+# real path, or, with ZOO_RENAME=1, a copy renamed and moved out of the
+# package's folders (/opt/zoo-$ZOO_PREFIX/<bland name>), as a farm hides a
+# tool. farmwatch must still name it by content (markers, PE/Mach-O
+# identity, Go build info), never by file name.
+zbin() {
+  local p
+  p=$(command -v "$1" 2>/dev/null || echo "$1")
+  if [ "${ZOO_RENAME:-0}" != 1 ]; then echo "$p"; return; fi
+  local d="/opt/zoo-$ZOO_PREFIX" n
+  n="syshelper-$(basename "$p" | md5sum | cut -c1-6)"
+  mkdir -p "$d"
+  cp -f "$p" "$d/$n" && chmod 755 "$d/$n"
+  echo "$d/$n"
 }

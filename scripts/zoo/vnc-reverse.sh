@@ -9,7 +9,7 @@ zoo_setup() {
   zwait_port $NS_CTL $ZOO_CTL 5500
 }
 zoo_session() {
-  zbg zinns $NS_LAP x11vnc -display :$((ZOO_DISPLAY + 1)) -connect $ZOO_CTL:5500 -forever -shared -nopw -quiet
+  zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -connect $ZOO_CTL:5500 -forever -shared -nopw -quiet
   sleep 4
   zfocus $((ZOO_DISPLAY + 2)) "TigerVNC Viewer"
   zdrive $((ZOO_DISPLAY + 2)) "$ZOO_SECS"

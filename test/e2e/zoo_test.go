@@ -20,7 +20,8 @@ import (
 // The real-software zoo (scripts/zoo.sh): remote-control, tunnel and VPN
 // tools installed from the registries and run for real in network
 // namespaces, the controller 180 ms from the laptop. For each scenario the
-// test brings the namespaces and servers up, starts the real agent
+// test brings the namespaces and servers up (the laptop's tools run as
+// renamed, moved copies: ZOO_RENAME=1, scripts/zoo/lib.sh zbin), starts the real agent
 // (`farmwatch-agent run`, live capture on the laptop's link) inside the
 // laptop's namespace and tcpdump beside it, lets the person at the
 // controls drive the session, then asserts what farmwatch reports
@@ -58,7 +59,7 @@ type zooCase struct {
 // zooCases is the zoo: each name is a scripts/zoo/<name>.sh scenario.
 var zooCases = []zooCase{
 	{name: "vnc-reverse",
-		host: []want{{"remoteaccess.process.running|remoteaccess.session.inbound|remoteaccess.session.outbound", "vnc", "medium"}},
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.vnc.session", "vnc", "high"}}},
 }
 
@@ -78,7 +79,8 @@ func TestZoo(t *testing.T) {
 		cache = "/var/cache/farmwatch-zoo"
 	}
 	env := func(state string) []string {
-		return append(os.Environ(), "ZOO_PREFIX=e", "ZOO_DISPLAY=150", "ZOO_STATE="+state, "ZOO_CACHE="+cache, "ZOO_SECS="+secs)
+		// ZOO_RENAME: the laptop's tools run as renamed, moved copies.
+		return append(os.Environ(), "ZOO_PREFIX=e", "ZOO_DISPLAY=150", "ZOO_STATE="+state, "ZOO_CACHE="+cache, "ZOO_SECS="+secs, "ZOO_RENAME=1")
 	}
 	zooRun := func(t *testing.T, state string, timeout time.Duration, args ...string) {
 		t.Helper()
@@ -130,6 +132,16 @@ func TestZoo(t *testing.T) {
 			}
 			checkWire(t, "pcap", wire, c)
 			checkWire(t, "live agent", liveFindings, c)
+			// Live findings name the process on the laptop that holds the
+			// flow, with its executable's hash.
+			for _, w := range c.wire {
+				if f, ok := findWant(liveFindings, w, zooLaptop); ok {
+					if f.Evidence["pid"] == nil || f.Evidence["exe_sha256"] == nil {
+						t.Errorf("live %s not attributed to a process with its hash: %v", f.Rule, f.Evidence)
+					}
+				}
+			}
+			t.Logf("zoo %s\n host: %s\n pcap: %s\n live: %s", c.name, brief(host, ""), brief(wire, zooLaptop), brief(liveFindings, zooLaptop))
 			if t.Failed() {
 				t.Logf("pcap findings:\n%s\nlive findings:\n%s", describe(wire), describe(liveFindings))
 			}
@@ -158,6 +170,35 @@ func checkWire(t *testing.T, what string, fs []finding, c zooCase) {
 // hasWant reports whether fs holds w; with addr set, the finding's flow
 // must involve that address.
 func hasWant(fs []finding, w want, addr string) bool {
+	_, ok := findWant(fs, w, addr)
+	return ok
+}
+
+// brief lists the findings above info (about addr, if set) on one line,
+// with the measured controller distance where there is one.
+func brief(fs []finding, addr string) string {
+	var parts []string
+	for _, f := range fs {
+		if f.Severity == "info" {
+			continue
+		}
+		if addr != "" && !strings.Contains(fmt.Sprint(f.Evidence["client"], f.Evidence["server"]), addr+":") {
+			continue
+		}
+		p := fmt.Sprintf("%s %s/%s", f.Rule, f.Tool, f.Severity)
+		if app, ok := f.Evidence["app_rtt_ms"]; ok {
+			p += fmt.Sprintf(" app_rtt=%vms hs_rtt=%vms", app, f.Evidence["handshake_rtt_ms"])
+		}
+		if pr, ok := f.Evidence["process"]; ok {
+			p += fmt.Sprintf(" process=%v", pr)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// findWant returns the first finding of fs matching w (see hasWant).
+func findWant(fs []finding, w want, addr string) (finding, bool) {
 	for _, f := range fs {
 		ok := false
 		for _, r := range strings.Split(w.rule, "|") {
@@ -173,9 +214,9 @@ func hasWant(fs []finding, w want, addr string) bool {
 				continue
 			}
 		}
-		return true
+		return f, true
 	}
-	return false
+	return finding{}, false
 }
 
 func describe(fs []finding) string {
