@@ -23,9 +23,12 @@ const (
 	// moves and pauses spread over several.
 	maxInputModalFrac = 0.8
 	// Screen side: at least minScreenBytes of payload, minScreenRatio
-	// times the input side's, with MTU-scale segments (≥ minScreenMax).
+	// times the input side's, with MTU-scale segments (≥ minScreenMax). A
+	// terminal in a VNC session sends little more than its input (text
+	// updates are small): the ratio is low on purpose and the causality
+	// below decides.
 	minScreenBytes = 2 << 10
-	minScreenRatio = 2
+	minScreenRatio = 1.5
 	minScreenMax   = 500
 	// minScreenBursts screen bursts (flow.BurstGap) are needed, of which at
 	// least minTriggeredFrac followed input sent during the gap (flow.Dir.
@@ -51,7 +54,10 @@ type drive struct {
 //     (≤ maxInputModalFrac of gaps in one log2 bucket);
 //   - screen side: ≥ minScreenBytes and ≥ minScreenRatio× the input's
 //     bytes, segments up to ≥ minScreenMax bytes, ≥ minScreenBursts bursts
-//     of which ≥ minTriggeredFrac were triggered by input.
+//     of which ≥ minTriggeredFrac were triggered by input — and no smaller a
+//     share than of the input side's bursts that followed the screen's
+//     (the side that answers is the screen; in a request/response
+//     exchange both answer).
 //
 // Benign look-alikes fail on purpose: an upload or git push streams
 // without bursts (its peer's window updates are not human-paced and
@@ -70,7 +76,7 @@ func driveRoles(f *flow.Flow) (drive, bool) {
 		if !humanInput(id) || !screenLike(sd, id) {
 			continue
 		}
-		if sd.Bursts < minScreenBursts || float64(sd.Triggered) < minTriggeredFrac*float64(sd.Bursts) {
+		if sd.Bursts < minScreenBursts || triggeredFrac(sd) < minTriggeredFrac || triggeredFrac(sd) < triggeredFrac(id) {
 			continue
 		}
 		if !found || sd.PayloadBytes > bestBytes {
@@ -78,6 +84,15 @@ func driveRoles(f *flow.Flow) (drive, bool) {
 		}
 	}
 	return best, found
+}
+
+// triggeredFrac is the share of d's bursts that followed the other side's
+// payload (flow.Dir.Triggered).
+func triggeredFrac(d *flow.Dir) float64 {
+	if d.Bursts == 0 {
+		return 0
+	}
+	return float64(d.Triggered) / float64(d.Bursts)
 }
 
 // humanInput: many small messages at human pace, at no fixed cadence.
@@ -88,7 +103,7 @@ func humanInput(d *flow.Dir) bool {
 
 // screenLike: the bulk of the bytes, in segments of real size.
 func screenLike(s, in *flow.Dir) bool {
-	return s.PayloadBytes >= minScreenBytes && s.PayloadBytes >= minScreenRatio*in.PayloadBytes &&
+	return s.PayloadBytes >= minScreenBytes && float64(s.PayloadBytes) >= minScreenRatio*float64(in.PayloadBytes) &&
 		s.MaxPayload >= minScreenMax
 }
 

@@ -487,7 +487,7 @@ const (
 )
 
 // counterDriven is driveRoles at poll resolution, as far as counters
-// allow: over ≥ minShapePolls intervals this host sent ≥ minScreenRatio×
+// allow: over ≥ minShapePolls intervals this host sent ≥ 2×
 // (and ≥ 16 KiB) what it received, mostly in MTU-scale segments, at a
 // varying rate (coefficient of variation ≥ minShapeCV: updates, not a
 // steady upload), while the remote end sent small segments in most
@@ -498,7 +498,7 @@ func counterDriven(p *pollShape) bool {
 	if p.outN < minShapePolls || p.inPolls < minShapeInPolls {
 		return false
 	}
-	if p.sent < 16<<10 || p.sent < minScreenRatio*p.recv {
+	if p.sent < 16<<10 || p.sent < 2*p.recv {
 		return false
 	}
 	if 10*p.smallIn < 6*p.inPolls || 2*p.bigOut < p.outN || 10*p.coActive < 7*p.inPolls {
