@@ -320,6 +320,12 @@ type portTool struct {
 	cat         report.Category
 }
 
+// serverProcesses are only ever the controlled side (VNC and RDP servers,
+// game-streaming hosts): any session such a process holds, whichever side
+// opened it, means this host is being controlled.
+var serverProcesses = map[string]bool{"x11vnc": true, "xvnc": true, "winvnc": true, "tvnserver": true,
+	"vncserver-x11-core": true, "xrdp": true, "sunshine": true}
+
 func (p portTool) remoteControl() bool { return p.cat == report.CategoryRemoteAccess }
 
 var tcpServerPorts = map[uint16]portTool{
@@ -402,6 +408,25 @@ func processTool(name string) (portTool, bool) {
 	return pt, ok
 }
 
+// ownerTool names the tool of a flow's process: by its name, else by the
+// executable's identity (a renamed copy keeps its PE original filename
+// and product). server is set for serverProcesses.
+func ownerTool(o Owner) (pt portTool, server, ok bool) {
+	names := []string{o.Process}
+	for _, k := range []string{"original_filename", "product"} {
+		if v := o.Identity[k]; v != "" {
+			names = append(names, strings.ReplaceAll(v, " ", ""))
+		}
+	}
+	for _, n := range names {
+		if pt, ok := processTool(n); ok {
+			key := strings.TrimSuffix(strings.ToLower(path.Base(strings.ReplaceAll(n, `\`, "/"))), ".exe")
+			return pt, serverProcesses[key], true
+		}
+	}
+	return portTool{}, false, false
+}
+
 // telemetryAnalyzer classifies connection-table flows (Meta.Conn set).
 var telemetryAnalyzer = analyzer{
 	name: "connection-table",
@@ -426,9 +451,10 @@ var telemetryAnalyzer = analyzer{
 			pt, byPort = portTool{"vnc", "VNC", report.CategoryRemoteAccess}, true
 		}
 		byProc := false
-		if p, ok := processTool(st.owner.Process); ok {
+		server := false
+		if p, srv, ok := ownerTool(st.owner); ok {
 			if !byPort || p.tool == pt.tool {
-				pt, byProc = p, true
+				pt, byProc, server = p, true, srv
 			}
 		}
 		if !byPort && !byProc {
@@ -455,6 +481,13 @@ var telemetryAnalyzer = analyzer{
 			sev = report.SeverityLow
 			if inbound {
 				sev = report.SeverityMedium
+			}
+		case pt.remoteControl() && server:
+			// A VNC/RDP server's session, inbound or dialled out to a
+			// listening viewer: this host is the controlled side.
+			sev = report.SeverityHigh
+			if !inbound {
+				dir = "reverse-connected"
 			}
 		case pt.remoteControl():
 			sev = report.SeverityMedium

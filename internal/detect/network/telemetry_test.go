@@ -182,3 +182,34 @@ func TestObserveCounterDriven(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveServerDialsOut: a VNC server process that dialled out to a
+// listening viewer (x11vnc -connect; a renamed TightVNC server named by its
+// PE original filename) is this host being controlled: high, whichever side
+// opened the connection. A viewer's outbound session is not.
+func TestObserveServerDialsOut(t *testing.T) {
+	own := []netip.Prefix{netip.MustParsePrefix("192.168.1.10/32")}
+	e := New(Config{LocalNets: own})
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	rows := []Conn{
+		{Proto: "tcp", Local: ap("192.168.1.10:50800"), Remote: ap("203.0.113.9:5500"), Owner: Owner{PID: 5100, Process: "x11vnc"}},
+		{Proto: "tcp", Local: ap("192.168.1.10:50801"), Remote: ap("203.0.113.10:5500"),
+			Owner: Owner{PID: 5200, Process: "svchelper.exe", Identity: map[string]string{"original_filename": "tvnserver.exe", "product": "TightVNC"}}},
+		{Proto: "tcp", Local: ap("192.168.1.10:50802"), Remote: ap("203.0.113.11:5900"), Owner: Owner{PID: 5300, Process: "vncviewer"}},
+	}
+	e.Observe(t0, rows)
+	e.Observe(t0.Add(5*time.Second), rows)
+	fs := e.Close()
+	high := map[any]bool{}
+	for _, f := range fs {
+		if f.Rule == "network.vnc.session" && f.Severity == report.SeverityHigh {
+			high[f.Evidence["pid"]] = true
+		}
+	}
+	if !high[int32(5100)] || !high[int32(5200)] {
+		t.Errorf("dialled-out VNC servers not high; got %s", summarize(fs))
+	}
+	if high[int32(5300)] {
+		t.Errorf("a viewer's outbound session rated as this host controlled: %s", summarize(fs))
+	}
+}
