@@ -61,6 +61,9 @@ var zooCases = []zooCase{
 	{name: "vnc-reverse",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.vnc.session", "vnc", "high"}}},
+	{name: "vnc-http-connect",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
 }
 
 func TestZoo(t *testing.T) {

@@ -266,3 +266,38 @@ func typeKeys(c *pcaptest.Capture, k *pcaptest.Conn, fromClient bool, n int, pau
 		k.Ack(fromClient)
 	}
 }
+
+// TestAppRTTNagleDoubling: through a relaying proxy whose Nagle algorithm
+// holds small writes until the previous one is acknowledged, some of the
+// viewer's answers arrive one round trip late (a second spike at twice the
+// delay, here the larger one). The round trip is the first spike: the
+// controller is not "further away" than the proxy it sits at.
+func TestAppRTTNagleDoubling(t *testing.T) {
+	c := pcaptest.New()
+	rtt := 185 * time.Millisecond
+	k := c.TCP("192.168.1.10:40000", "203.0.113.5:3128", rtt)
+	for i := 0; i < 60; i++ {
+		k.Send(false, bytesN(24, 'k')) // input from the viewer
+		c.Advance(10 * time.Millisecond)
+		k.Send(true, bytesN(1200, 's')) // the update (this host opened the flow)
+		answer := rtt
+		if i%5 >= 2 {
+			answer = 2 * rtt
+		}
+		c.Advance(answer)
+		k.Send(false, bytesN(10, 'r'))
+		c.Advance(time.Duration(300+i%7*40) * time.Millisecond)
+	}
+	k.Close()
+	fs := run(t, c)
+	if f := find(fs, "network.behavior.far-controller", "unknown"); f != nil {
+		t.Fatalf("Nagle-doubled answers reported as a far controller: %v", f.Evidence)
+	}
+	f := find(fs, "network.behavior.controlled", "unknown")
+	if f == nil {
+		t.Fatalf("no controlled finding; got %s", summarize(fs))
+	}
+	if app, _ := f.Evidence["app_rtt_ms"].(float64); app < 175 || app > 200 {
+		t.Errorf("app_rtt_ms = %v, want ≈185 (the first spike)", f.Evidence["app_rtt_ms"])
+	}
+}

@@ -263,9 +263,12 @@ func ms(d time.Duration) float64 { return round3(float64(d) / 1e6) }
 // peer answers faster than the peer itself). A sample x is a spike centre
 // when the samples within ±10 % (+5 ms) of it are at least 3 and at least
 // 60 % of those within ±50 % (+20 ms); the centre with the most samples
-// wins and the median of its narrow window is the estimate, provided the
-// spike holds at least 40 % of all samples (the answers are the rule, not a
-// coincidence of scripted or habitual pauses). ok is false otherwise: no
+// wins — or a spike at half its delay holding ≥ 25 % of all samples (a
+// relay's Nagle and delayed ACKs add a second spike at twice the round
+// trip, never a shorter one) — and the median of its narrow window is the
+// estimate, provided the spike and its doubled echo hold at least 40 % of
+// all samples (the answers are the rule, not a coincidence of
+// scripted or habitual pauses). ok is false otherwise: no
 // stable application round trip, as in interactive SSH, whose opening
 // exchanges are outnumbered by keystrokes that answer nothing.
 // n is the number of samples kept.
@@ -285,15 +288,43 @@ func appRTT(f *flow.Flow, screen int) (d time.Duration, n int, ok bool) {
 		return i, j - i
 	}
 	const ms5, ms20 = int64(5 * time.Millisecond), int64(20 * time.Millisecond)
-	bestN, bestI := 0, 0
+	// The spike with the most samples wins, unless a spike at half its
+	// delay holds ≥ 25 % of the samples: relays with Nagle's algorithm and
+	// delayed ACKs make some answers wait one more round trip (a second
+	// spike at twice the delay), never fewer.
+	type spike struct {
+		i, n int
+		x    int64
+	}
+	var spikes []spike
+	best := -1
 	for _, x := range s {
 		i, narrow := count(x-x/10-ms5, x+x/10+ms5)
 		_, wide := count(x-x/2-ms20, x+x/2+ms20)
-		if narrow >= 3 && 10*narrow >= 6*wide && narrow > bestN {
-			bestN, bestI = narrow, i
+		if narrow < 3 || 10*narrow < 6*wide {
+			continue
+		}
+		spikes = append(spikes, spike{i, narrow, s[i+narrow/2]})
+		if best < 0 || narrow > spikes[best].n {
+			best = len(spikes) - 1
 		}
 	}
-	if bestN == 0 || 10*bestN < 4*n {
+	if best < 0 {
+		return 0, n, false
+	}
+	for k, sp := range spikes {
+		half := spikes[best].x / 2
+		if 4*sp.n >= n && sp.x >= half-half*15/100 && sp.x <= half+half*15/100 {
+			best = k
+			break
+		}
+	}
+	bestN, bestI := spikes[best].n, spikes[best].i
+	// The answers are the rule, not a coincidence of scripted or habitual
+	// pauses: the spike with its doubled echo holds ≥ 40 % of the samples.
+	x2 := 2 * s[bestI+bestN/2]
+	_, doubled := count(x2-x2/10-ms5, x2+x2/10+ms5)
+	if 10*(bestN+doubled) < 4*n {
 		return 0, n, false
 	}
 	return time.Duration(s[bestI+bestN/2]), n, true
