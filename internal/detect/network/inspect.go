@@ -63,11 +63,17 @@ func inspectTCP(v *view, m *Meta) {
 				m.WSServer = wire.WebSocketPayload(resp.Body)
 			}
 			if req.Method == "CONNECT" && resp.Status == 200 && m.TLSClient == nil {
-				// The tunnelled bytes follow the response: look for TLS inside.
-				if i := strings.Index(string(c), "\r\n\r\n"); i > 0 && tls.IsHandshake(c[i+4:]) {
-					if ch, err := tls.ParseClientHello(c[i+4:]); err == nil {
-						m.TLSClient, m.JA4 = ch, ch.JA4('t')
+				// The tunnelled bytes follow the response: look for TLS
+				// inside, and for RFB (either role: a VNC server may be
+				// the side that connected through the proxy).
+				if i := strings.Index(string(c), "\r\n\r\n"); i > 0 {
+					inner := c[i+4:]
+					if tls.IsHandshake(inner) {
+						if ch, err := tls.ParseClientHello(inner); err == nil {
+							m.TLSClient, m.JA4 = ch, ch.JA4('t')
+						}
 					}
+					innerRFB(m, inner, resp.Body)
 				}
 			}
 		}
@@ -115,6 +121,24 @@ func inspectTCP(v *view, m *Meta) {
 				m.TLSServer = sh
 			}
 		}
+	}
+}
+
+// innerRFB parses an RFB exchange carried inside a tunnel (c: what the TCP
+// client sent in it, s: what it received), where the order in which the
+// two sides spoke is not known: the server's half is the one the parser
+// can follow to ServerInit (or through its security offer).
+func innerRFB(m *Meta, c, s []byte) {
+	if m.RFB != nil {
+		return
+	}
+	hs, errS := rfb.Parse(s, c)
+	hc, errC := rfb.Parse(c, s)
+	switch {
+	case errC == nil && (errS != nil || (hc.ServerInit && !hs.ServerInit) || (len(hc.SecurityTypes) > 0 && len(hs.SecurityTypes) == 0)):
+		m.RFB, m.RCServer = hc, int8(flow.C2S+1)
+	case errS == nil:
+		m.RFB, m.RCServer = hs, int8(flow.S2C+1)
 	}
 }
 

@@ -46,9 +46,15 @@ var vncAnalyzer = analyzer{
 		sev, dir := c.rcSeverityFor(screen)
 		ex["vnc_server"] = endpoint(f, screen).String()
 		summary := fmt.Sprintf("%s VNC (RFB) session from %s to %s.", upper(dir), f.Client.Addr, f.Server)
+		viewer := f.Server.String()
+		if r := c.m.HTTPReq; r != nil && r.Method == "CONNECT" {
+			ex["carrier"] = "http-connect"
+			ex["tunnel_target"] = r.Target
+			viewer = fmt.Sprintf("%s through the HTTP proxy %s", r.Target, f.Server)
+		}
 		if screen == flow.C2S {
 			ex["vnc_reverse_connection"] = true
-			summary = fmt.Sprintf("%s VNC (RFB) session: the VNC server %s connected out to a listening viewer at %s and streams its screen to it.", upper(dir), f.Client.Addr, f.Server)
+			summary = fmt.Sprintf("%s VNC (RFB) session: the VNC server %s connected out to a listening viewer at %s and streams its screen to it.", upper(dir), f.Client.Addr, viewer)
 		}
 		c.emit(result{Rule: "network.vnc.session", Tool: "vnc", Category: report.CategoryRemoteAccess,
 			Severity: sev, Conf: 0.95, Extra: ex,

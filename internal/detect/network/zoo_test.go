@@ -39,12 +39,13 @@ func TestZooCaptures(t *testing.T) {
 		{"zoo-vnc-reverse.pcap", []want{{"network.vnc.session", "vnc", report.SeverityHigh,
 			map[string]string{"vnc_reverse_connection": "true", "controlled": "10.210.0.2:", "host_role": "controlled"},
 			map[string][2]float64{"app_rtt_ms": {150, 260}, "handshake_rtt_ms": {150, 260}}}}, report.SeverityLow},
-		// The same through an HTTP proxy (x11vnc -proxy, tinyproxy): no
-		// RFB parser sees inside; the roles do. The proxy's Nagle doubles
-		// some answers: the controller is still at the proxy's distance.
+		// The same through an HTTP proxy (x11vnc -proxy, tinyproxy): RFB
+		// parsed inside the CONNECT tunnel, by role; the behaviour agrees.
+		// The proxy's Nagle doubles some answers: the controller is still
+		// at the proxy's distance.
 		{"zoo-vnc-http-connect.pcap", []want{
-			{"network.behavior.controlled", "unknown", report.SeverityHigh,
-				map[string]string{"controlled": "10.210.0.2:", "carrier": "http-connect", "controlled_opened_connection": "true"},
+			{"network.vnc.session", "vnc", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "carrier": "http-connect", "vnc_reverse_connection": "true", "host_role": "controlled"},
 				map[string][2]float64{"app_rtt_ms": {150, 260}, "handshake_rtt_ms": {150, 260}}},
 			{"network.http-connect.proxy", "http-connect", report.SeverityLow, nil, nil}}, report.SeverityLow},
 	}
