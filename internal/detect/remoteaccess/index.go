@@ -1,6 +1,7 @@
 package remoteaccess
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -46,6 +47,8 @@ type index struct {
 	svcGlobs   []svcGlob
 	sessions   [][]*regexp.Regexp // per tool, parallel to tool.Sessions
 	markers    []marker
+	goModules  []goModule
+	scripts    []script
 	listenPort map[string][]int // "tcp/5900" -> tools
 	sshClient  int              // index of the OpenSSH client entry, -1 if absent
 }
@@ -59,6 +62,16 @@ type pathGlob struct {
 type svcGlob struct {
 	tool int
 	glob string
+}
+
+type goModule struct {
+	tool int
+	path string
+}
+
+type script struct {
+	tool int
+	re   *regexp.Regexp
 }
 
 type marker struct {
@@ -151,6 +164,18 @@ func buildIndex(c *catalog.Catalog) (*index, error) {
 			}
 			ix.sessions[i] = append(ix.sessions[i], re)
 		}
+		for _, m := range t.GoModules {
+			if m = strings.TrimSpace(m); m != "" {
+				ix.goModules = append(ix.goModules, goModule{tool: i, path: m})
+			}
+		}
+		for _, s := range t.Scripts {
+			re, err := regexp.Compile("(?i)" + s)
+			if err != nil {
+				return nil, fmt.Errorf("tool %s: script %q: %w", t.ID, s, err)
+			}
+			ix.scripts = append(ix.scripts, script{tool: i, re: re})
+		}
 		for _, m := range t.Markers {
 			if len(m) >= 6 {
 				ix.markers = append(ix.markers, marker{tool: i, bytes: []byte(m)})
@@ -158,6 +183,51 @@ func buildIndex(c *catalog.Catalog) (*index, error) {
 		}
 	}
 	return ix, nil
+}
+
+// runtimeNames are interpreters and runtimes whose identity is the program
+// they run, named in their arguments.
+var runtimeNames = map[string]bool{
+	"node": true, "nodejs": true, "node.exe": true, "bun": true, "bun.exe": true, "deno": true, "deno.exe": true,
+	"python": true, "python2": true, "python3": true, "python.exe": true, "pythonw.exe": true, "python3.exe": true,
+	"java": true, "javaw": true, "java.exe": true, "javaw.exe": true, "electron": true, "electron.exe": true,
+	"ruby": true, "perl": true, "php": true,
+}
+
+// isRuntime reports whether a process name or executable base name is a
+// generic runtime (python3.11 counts as python).
+func isRuntime(names ...string) bool {
+	for _, n := range names {
+		n = strings.TrimSuffix(n, ".exe")
+		if runtimeNames[n] || runtimeNames[n+".exe"] {
+			return true
+		}
+		if strings.HasPrefix(n, "python") && strings.Trim(n[len("python"):], "0123456789.") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// scriptMatch returns the tool whose script pattern matches an argument of
+// a runtime's command line (after argv[0]), and that argument; -1 when
+// none does. Windows separators are matched as slashes.
+func (ix *index) scriptMatch(cmdline []string) (int, string) {
+	for i, a := range cmdline {
+		if i == 0 || a == "" || (strings.HasPrefix(a, "-") && !strings.Contains(a, "=")) {
+			continue
+		}
+		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+			a = v
+		}
+		norm := strings.ReplaceAll(a, `\`, "/")
+		for _, s := range ix.scripts {
+			if s.re.MatchString(norm) {
+				return s.tool, a
+			}
+		}
+	}
+	return -1, ""
 }
 
 // normPath lowercases and turns Windows separators into slashes.

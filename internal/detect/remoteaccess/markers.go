@@ -3,49 +3,100 @@ package remoteaccess
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 
+	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/goinfo"
 	"github.com/farmwatch/farmwatch/internal/source"
 )
 
-// markerCache remembers, per executable (path, size, start time), which
-// catalog marker it holds, so each binary is read at most once.
-type markerCache struct {
+// contentCache remembers, per executable (path and start time), which
+// catalog tool its content names — by the Go build info it embeds or by a
+// byte marker — so each binary is read at most once.
+type contentCache struct {
 	mu   sync.Mutex
-	seen map[string]markerResult
+	seen map[string]contentResult
 }
 
-type markerResult struct {
-	tool   int
-	marker string
+type contentResult struct {
+	tool  int
+	trait string
 }
 
-func newMarkerCache() *markerCache { return &markerCache{seen: map[string]markerResult{}} }
+func newContentCache() *contentCache { return &contentCache{seen: map[string]contentResult{}} }
 
-// lookup reads the process's executable (live sources only) in chunks and
-// returns the first tool whose marker it contains, or -1.
-func (c *markerCache) lookup(ctx context.Context, src source.Source, p source.Process, markers []marker, limit int64) (int, string) {
+// statReaderAt is what a live source's OpenExe returns (an *os.File): it
+// can be read at offsets, which the Go build info reader needs.
+type statReaderAt interface {
+	io.ReaderAt
+	Stat() (fs.FileInfo, error)
+}
+
+// lookup opens the process's executable (live sources only) and returns the
+// tool its content identifies and the trait that did, or -1.
+func (c *contentCache) lookup(ctx context.Context, src source.Source, p source.Process, ix *index, limit int64) (int, string) {
 	key := p.Exe + "|" + p.CreateTime.String()
 	c.mu.Lock()
 	r, ok := c.seen[key]
 	c.mu.Unlock()
 	if ok {
-		return r.tool, r.marker
+		return r.tool, r.trait
 	}
-	r = markerResult{tool: -1}
+	r = contentResult{tool: -1}
 	rc, err := src.OpenExe(p)
 	if err == nil {
-		r.tool, r.marker = scanMarkers(ctx, rc, markers, limit)
+		r.tool, r.trait = identifyContent(ctx, rc, ix, limit)
 		rc.Close()
 	}
 	c.mu.Lock()
 	if len(c.seen) > 8192 {
-		c.seen = map[string]markerResult{}
+		c.seen = map[string]contentResult{}
 	}
 	c.seen[key] = r
 	c.mu.Unlock()
-	return r.tool, r.marker
+	return r.tool, r.trait
+}
+
+// identifyContent checks an executable's Go build info against the
+// catalog's module paths, then scans it for byte markers.
+func identifyContent(ctx context.Context, rc io.Reader, ix *index, limit int64) (int, string) {
+	if len(ix.goModules) > 0 {
+		if ra, ok := rc.(statReaderAt); ok {
+			if st, err := ra.Stat(); err == nil && st.Mode().IsRegular() {
+				if t, trait := matchGoModule(ra, st.Size(), ix); t >= 0 {
+					return t, trait
+				}
+			}
+		}
+	}
+	if len(ix.markers) == 0 {
+		return -1, ""
+	}
+	if t, m := scanMarkers(ctx, rc, ix.markers, limit); t >= 0 {
+		return t, fmt.Sprintf("binary contains marker %q", m)
+	}
+	return -1, ""
+}
+
+// matchGoModule reads the Go build info of an executable and returns the
+// tool whose module path it names (the longest path wins), or -1.
+func matchGoModule(r io.ReaderAt, size int64, ix *index) (int, string) {
+	info, err := goinfo.Read(r, size, goinfo.DefaultBudget)
+	if err != nil {
+		return -1, ""
+	}
+	best, bestLen := -1, 0
+	for _, m := range ix.goModules {
+		if info.Matches(m.path) && len(m.path) > bestLen {
+			best, bestLen = m.tool, len(m.path)
+		}
+	}
+	if best < 0 {
+		return -1, ""
+	}
+	return best, fmt.Sprintf("Go build info names module %s (main package %s)", info.Module, info.Path)
 }
 
 // scanMarkers streams r (at most limit bytes) looking for any marker. Chunks

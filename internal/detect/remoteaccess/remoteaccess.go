@@ -56,7 +56,7 @@ type Detector struct {
 	settings Settings
 	ix       *index
 	ignore   map[string]bool
-	markers  *markerCache
+	content  *contentCache
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -79,7 +79,7 @@ func NewWithCatalog(s Settings, c *catalog.Catalog) (*Detector, error) {
 	if s.MaxBinaryBytes <= 0 {
 		s.MaxBinaryBytes = 64 << 20
 	}
-	d := &Detector{settings: s, ix: ix, ignore: map[string]bool{}, markers: newMarkerCache()}
+	d := &Detector{settings: s, ix: ix, ignore: map[string]bool{}, content: newContentCache()}
 	for _, t := range s.IgnoreTools {
 		d.ignore[strings.ToLower(t)] = true
 	}
@@ -262,9 +262,23 @@ func (d *Detector) identify(ctx context.Context, src source.Source, hostOS strin
 			}
 		}
 	}
-	if len(score) == 0 && d.settings.ScanBinaries && p.Package == "" && p.Exe != "" && len(ix.markers) > 0 {
-		if t, m := d.markers.lookup(ctx, src, p, ix.markers, d.settings.MaxBinaryBytes); t >= 0 {
-			addT([]int{t}, fmt.Sprintf("binary contains marker %q", m), 0.85)
+	// A generic runtime (node, python, java) is the tool whose program it
+	// runs: `node …/node_modules/meshcentral` is the MeshCentral server.
+	if len(score) == 0 && len(ix.scripts) > 0 && isRuntime(name, exeBase) {
+		if t, arg := ix.scriptMatch(p.Cmdline); t >= 0 {
+			n := name
+			if n == "" {
+				n = exeBase
+			}
+			addT([]int{t}, fmt.Sprintf("runtime %s runs %s", n, arg), 0.85)
+			nameHit[t] = true
+		}
+	}
+	// Content: the Go build info or a byte marker inside an executable no
+	// package owns identifies renamed and portable copies.
+	if len(score) == 0 && d.settings.ScanBinaries && p.Package == "" && p.Exe != "" && (len(ix.markers) > 0 || len(ix.goModules) > 0) {
+		if t, trait := d.content.lookup(ctx, src, p, ix, d.settings.MaxBinaryBytes); t >= 0 {
+			addT([]int{t}, trait, 0.85)
 		}
 	}
 	best, bestScore := -1, 0.0

@@ -68,9 +68,104 @@ type Tool struct {
 	// Markers are byte strings found in the tool's own executables and not in
 	// unrelated programs; they identify renamed or portable copies.
 	Markers HexStrings `json:"markers,omitempty"`
+	// GoModules are Go module or main-package import paths read from the
+	// build info every Go executable embeds ("go.ngrok.com/cmd/ngrok"):
+	// they survive renaming a Go tool's binary.
+	GoModules []string `json:"go_modules,omitempty"`
+	// Scripts are regular expressions (RE2, case-insensitive) matched
+	// against each argument of a generic runtime (node, python, java,
+	// electron, …): the program the runtime runs is the tool
+	// (`node /opt/x/node_modules/meshcentral` is the MeshCentral server).
+	Scripts []string `json:"scripts,omitempty"`
+	// Verified are the identity facts checked on the tool's real binaries
+	// (file, version, sha256). Identity facts not listed here are named in
+	// FromWriteups: they come from public write-ups only.
+	Verified []VerifiedFact `json:"verified,omitempty"`
+	// FromWriteups lists the identity facts ("kind:value"; markers
+	// hex-encoded) that no real binary confirmed.
+	FromWriteups []string `json:"from_writeups,omitempty"`
 	// Sources names where each fact came from (lolrmm:<file>, research:#N,
 	// verified:<how>).
 	Sources []string `json:"sources,omitempty"`
+}
+
+// Kinds of verified facts. Positive kinds name a value the catalog uses to
+// identify the tool; "absent" names an identity field the real binary does
+// not carry (value "signer", "original_filename", "product", "versioninfo",
+// "team_id"), "signing_identifier" the identifier of a Mach-O signature,
+// "adhoc" an ad hoc Mach-O signature, and "config_file" a file the tool
+// keeps beside itself (value: name pattern and keys).
+const (
+	FactMarker            = "marker"
+	FactOriginalFilename  = "original_filename"
+	FactProduct           = "product"
+	FactCompany           = "company"
+	FactSigner            = "signer"
+	FactBundleID          = "bundle_id"
+	FactTeamID            = "team_id"
+	FactGoModule          = "go_module"
+	FactSigningIdentifier = "signing_identifier"
+	FactAdHoc             = "adhoc"
+	FactAbsent            = "absent"
+	FactConfigFile        = "config_file"
+	FactScript            = "script"
+)
+
+// FactKinds are the valid VerifiedFact kinds.
+var FactKinds = map[string]bool{
+	FactMarker: true, FactOriginalFilename: true, FactProduct: true, FactCompany: true,
+	FactSigner: true, FactBundleID: true, FactTeamID: true, FactGoModule: true,
+	FactSigningIdentifier: true, FactAdHoc: true, FactAbsent: true, FactConfigFile: true, FactScript: true,
+}
+
+// VerifiedFact is one identity fact read from a real binary of the tool.
+type VerifiedFact struct {
+	Kind string `json:"kind"`
+	// Value is the fact (a marker is kept hex-encoded in catalog.json, see
+	// HexStrings).
+	Value string `json:"-"`
+	// From names the artifact: "npm meshcentral@1.1.55", "debian x11vnc
+	// 0.9.16-9", "go github.com/xtls/xray-core/main@v1.260327.0 linux/amd64".
+	From string `json:"from"`
+	// File is the file inside it: a path in the npm package, an absolute
+	// path for a Debian package, the build's name for a Go build.
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+type verifiedJSON struct {
+	Kind     string `json:"kind"`
+	Value    string `json:"value,omitempty"`
+	ValueHex string `json:"value_hex,omitempty"`
+	From     string `json:"from"`
+	File     string `json:"file"`
+	SHA256   string `json:"sha256"`
+}
+
+// MarshalJSON writes a marker's value hex-encoded.
+func (v VerifiedFact) MarshalJSON() ([]byte, error) {
+	j := verifiedJSON{Kind: v.Kind, Value: v.Value, From: v.From, File: v.File, SHA256: v.SHA256}
+	if v.Kind == FactMarker {
+		j.Value, j.ValueHex = "", hex.EncodeToString([]byte(v.Value))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (v *VerifiedFact) UnmarshalJSON(b []byte) error {
+	var j verifiedJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*v = VerifiedFact{Kind: j.Kind, Value: j.Value, From: j.From, File: j.File, SHA256: j.SHA256}
+	if j.ValueHex != "" {
+		d, err := hex.DecodeString(j.ValueHex)
+		if err != nil {
+			return fmt.Errorf("verified %s: %w", j.Kind, err)
+		}
+		v.Value = string(d)
+	}
+	return nil
 }
 
 // HexStrings are byte strings kept hex-encoded in catalog.json, so that the
@@ -160,6 +255,11 @@ func Parse(data []byte) (*Catalog, error) {
 		case "remote-access", "tunnel", "vpn", "proxy":
 		default:
 			return nil, fmt.Errorf("catalog tool %s: category %q", t.ID, t.Category)
+		}
+		for _, v := range t.Verified {
+			if !FactKinds[v.Kind] {
+				return nil, fmt.Errorf("catalog tool %s: verified fact kind %q", t.ID, v.Kind)
+			}
 		}
 	}
 	return &c, nil

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
@@ -36,6 +37,15 @@ func (s *strSet) add(v string) {
 	}
 }
 
+func (s *strSet) key(v string) string {
+	if s.fold {
+		return strings.ToLower(v)
+	}
+	return v
+}
+
+func (s *strSet) has(v string) bool { _, ok := s.m[s.key(v)]; return ok }
+
 func (s *strSet) clear() { s.m = map[string]string{} }
 
 func (s *strSet) sorted() []string {
@@ -60,6 +70,9 @@ type acc struct {
 	signers, bundles, teams          *strSet
 	services, paths, listen, out     *strSet
 	domains, markers, sources        *strSet
+	goModules                        *strSet
+	scripts                          []string
+	verified                         []catalog.VerifiedFact
 	sessions                         map[string]catalog.SessionPattern
 }
 
@@ -80,6 +93,7 @@ func newAcc(id, name string) *acc {
 		domains:   newSet(true),
 		markers:   newSet(false),
 		sources:   newSet(false),
+		goModules: newSet(false),
 		sessions:  map[string]catalog.SessionPattern{},
 	}
 }
@@ -303,10 +317,92 @@ func (a *acc) addCurated(ct *curatedTool, g *genericRules) error {
 		}
 		a.markers.add(m)
 	}
+	for _, m := range ct.GoModules {
+		m = strings.TrimSpace(m)
+		if !goModulePattern.MatchString(m) {
+			return fmt.Errorf("go module %q is not an import path", m)
+		}
+		a.goModules.add(m)
+	}
+	for _, s := range ct.Scripts {
+		if _, err := regexp.Compile("(?i)" + s); err != nil {
+			return fmt.Errorf("script %q: %w", s, err)
+		}
+		if !contains(a.scripts, s) {
+			a.scripts = append(a.scripts, s)
+		}
+	}
+	for _, v := range ct.Verified {
+		f := catalog.VerifiedFact{Kind: v.Kind, Value: v.Value, From: strings.TrimSpace(v.From), File: strings.TrimSpace(v.File), SHA256: strings.ToLower(v.SHA256)}
+		if !catalog.FactKinds[f.Kind] {
+			return fmt.Errorf("verified: unknown kind %q", f.Kind)
+		}
+		if f.From == "" || f.File == "" || !sha256Pattern.MatchString(f.SHA256) {
+			return fmt.Errorf("verified %s %q: needs from, file and a sha256", f.Kind, f.Value)
+		}
+		if f.Value == "" && f.Kind != catalog.FactAdHoc {
+			return fmt.Errorf("verified %s: needs a value", f.Kind)
+		}
+		a.verified = append(a.verified, f)
+	}
 	for _, s := range ct.Sources {
 		a.sources.add(strings.TrimSpace(s))
 	}
 	return nil
+}
+
+var (
+	goModulePattern = regexp.MustCompile(`^[a-z0-9.-]+\.[a-z]{2,}(/[A-Za-z0-9._~+-]+)*$`)
+	sha256Pattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// identitySets are the identity facts a verified fact may confirm, by kind.
+func (a *acc) identitySets() map[string]*strSet {
+	return map[string]*strSet{
+		catalog.FactOriginalFilename: a.orig, catalog.FactProduct: a.products, catalog.FactCompany: a.companies,
+		catalog.FactSigner: a.signers, catalog.FactBundleID: a.bundles, catalog.FactTeamID: a.teams,
+		catalog.FactMarker: a.markers, catalog.FactGoModule: a.goModules,
+	}
+}
+
+// provenance checks that every positive verified fact is one the catalog
+// uses, and returns the identity facts no real binary confirmed.
+func (a *acc) provenance() ([]string, error) {
+	sets := a.identitySets()
+	confirmed := map[string]bool{}
+	for _, v := range a.verified {
+		set, ok := sets[v.Kind]
+		if !ok {
+			continue
+		}
+		if !set.has(v.Value) {
+			return nil, fmt.Errorf("tool %s: verified %s %q is not among its %s facts", a.id, v.Kind, v.Value, v.Kind)
+		}
+		confirmed[v.Kind+"\x00"+set.key(v.Value)] = true
+	}
+	var out []string
+	for kind, set := range sets {
+		for _, val := range set.sorted() {
+			if confirmed[kind+"\x00"+set.key(val)] {
+				continue
+			}
+			if kind == catalog.FactMarker {
+				val = hex.EncodeToString([]byte(val))
+			}
+			out = append(out, kind+":"+val)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 func normPort(v string) (string, error) {
@@ -373,6 +469,27 @@ func (a *acc) tool() (catalog.Tool, error) {
 	t.OutboundPorts = a.out.sorted()
 	t.Domains = a.domains.sorted()
 	t.Markers = a.markers.sorted()
+	t.GoModules = a.goModules.sorted()
+	t.Scripts = append([]string(nil), a.scripts...)
+	sort.Strings(t.Scripts)
+	if len(a.verified) > 0 {
+		t.Verified = append([]catalog.VerifiedFact(nil), a.verified...)
+		sort.SliceStable(t.Verified, func(i, j int) bool {
+			x, y := t.Verified[i], t.Verified[j]
+			if x.Kind != y.Kind {
+				return x.Kind < y.Kind
+			}
+			if x.Value != y.Value {
+				return x.Value < y.Value
+			}
+			return x.File < y.File
+		})
+	}
+	fw, err := a.provenance()
+	if err != nil {
+		return t, err
+	}
+	t.FromWriteups = fw
 	t.Sources = a.sources.sorted()
 	if len(a.sessions) > 0 {
 		keys := make([]string, 0, len(a.sessions))

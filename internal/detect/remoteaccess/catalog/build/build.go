@@ -305,5 +305,5 @@ func hasIdentity(t *catalog.Tool) bool {
 		}
 	}
 	return len(t.OriginalFilenames)+len(t.Signers)+len(t.BundleIDs)+len(t.TeamIDs)+
-		len(t.Services)+len(t.Paths)+len(t.Domains)+len(t.Markers) > 0
+		len(t.Services)+len(t.Paths)+len(t.Domains)+len(t.Markers)+len(t.GoModules)+len(t.Scripts) > 0
 }

@@ -70,7 +70,20 @@ type curatedTool struct {
 	Domains           []string                 `yaml:"domains"`
 	Sessions          []catalog.SessionPattern `yaml:"sessions"`
 	Markers           []string                 `yaml:"markers"`
+	GoModules         []string                 `yaml:"go_modules"`
+	Scripts           []string                 `yaml:"scripts"`
+	Verified          []curatedVerified        `yaml:"verified"`
 	Sources           []string                 `yaml:"sources"`
+}
+
+// curatedVerified is one identity fact read from a real binary (see
+// catalog.VerifiedFact).
+type curatedVerified struct {
+	Kind   string `yaml:"kind"`
+	Value  string `yaml:"value"`
+	From   string `yaml:"from"`
+	File   string `yaml:"file"`
+	SHA256 string `yaml:"sha256"`
 }
 
 type sourceRecord struct {
