@@ -1,0 +1,312 @@
+package remoteaccess
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog"
+	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/goinfo"
+	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/source/macho"
+	"github.com/farmwatch/farmwatch/internal/source/peinfo"
+)
+
+// The tests in this file re-read every fact the catalog records as verified
+// from the real binary it names (scripts/zoo/identity-install.sh installs
+// them). Without FARMWATCH_E2E=1 a missing binary skips its facts; with it,
+// the test fails and lists exactly what is missing. Nothing is installed here.
+
+// zooCache is where scripts/zoo/lib.sh keeps installed software.
+func zooCache() string {
+	if d := os.Getenv("ZOO_CACHE"); d != "" {
+		return d
+	}
+	return "/var/cache/farmwatch-zoo"
+}
+
+// resolveFact finds the real file a verified fact names, or says why not.
+func resolveFact(f catalog.VerifiedFact) (string, error) {
+	kind, rest, _ := strings.Cut(f.From, " ")
+	switch kind {
+	case "npm":
+		at := strings.LastIndex(rest, "@")
+		if at <= 0 {
+			return "", fmt.Errorf("from %q: want npm <package>@<version>", f.From)
+		}
+		pkg, ver := rest[:at], rest[at+1:]
+		dirs, _ := filepath.Glob(filepath.Join(zooCache(), "*", "node_modules", pkg, "package.json"))
+		sort.Strings(dirs)
+		for _, pj := range dirs {
+			b, err := os.ReadFile(pj)
+			if err != nil {
+				continue
+			}
+			var meta struct {
+				Version string `json:"version"`
+			}
+			if json.Unmarshal(b, &meta) == nil && meta.Version == ver {
+				return filepath.Join(filepath.Dir(pj), filepath.FromSlash(f.File)), nil
+			}
+		}
+		return "", fmt.Errorf("npm package %s@%s is not installed under %s/*/node_modules", pkg, ver, zooCache())
+	case "debian":
+		if !filepath.IsAbs(f.File) {
+			return "", fmt.Errorf("debian file %q is not absolute", f.File)
+		}
+		return f.File, nil
+	case "go":
+		return filepath.Join(zooCache(), "identity", "go", f.File), nil
+	}
+	return "", fmt.Errorf("from %q: unknown artifact kind %q", f.From, kind)
+}
+
+type verifiedFile struct {
+	tool  *catalog.Tool
+	fact  catalog.VerifiedFact
+	path  string
+	bytes []byte
+}
+
+// realFacts loads every verified fact's file, failing (E2E) or skipping
+// when files are missing.
+func realFacts(t *testing.T) []verifiedFile {
+	t.Helper()
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []verifiedFile
+	var missing []string
+	cache := map[string][]byte{}
+	for i := range c.Tools {
+		tl := &c.Tools[i]
+		for _, f := range tl.Verified {
+			p, err := resolveFact(f)
+			if err == nil {
+				if _, ok := cache[p]; !ok {
+					b, rerr := os.ReadFile(p)
+					if rerr != nil {
+						err = rerr
+					} else {
+						cache[p] = b
+					}
+				}
+			}
+			if err != nil {
+				m := fmt.Sprintf("%s: %s (%s): %v", tl.ID, f.File, f.From, err)
+				if !contains(missing, m) {
+					missing = append(missing, m)
+				}
+				continue
+			}
+			out = append(out, verifiedFile{tool: tl, fact: f, path: p, bytes: cache[p]})
+		}
+	}
+	if len(missing) > 0 {
+		msg := "real binaries missing (run scripts/zoo/identity-install.sh):\n  " + strings.Join(missing, "\n  ")
+		if os.Getenv("FARMWATCH_E2E") == "1" {
+			t.Fatal(msg)
+		}
+		if len(out) == 0 {
+			t.Skip(msg)
+		}
+		t.Log(msg)
+	}
+	return out
+}
+
+func TestVerifiedFactsOnRealBinaries(t *testing.T) {
+	files := realFacts(t)
+	checked := 0
+	for _, vf := range files {
+		f := vf.fact
+		name := fmt.Sprintf("%s/%s %q in %s", vf.tool.ID, f.Kind, f.Value, f.File)
+		sum := sha256.Sum256(vf.bytes)
+		if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
+			// Debian security updates and new Go toolchains change files;
+			// the fact itself must still hold.
+			t.Logf("%s: sha256 %s differs from the recorded %s (updated package?); re-checking the fact", name, got, f.SHA256)
+		}
+		if err := checkFact(vf); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		checked++
+	}
+	t.Logf("%d verified facts re-read from real binaries", checked)
+}
+
+// checkFact re-reads one fact from its file.
+func checkFact(vf verifiedFile) error {
+	f, b := vf.fact, vf.bytes
+	r := bytes.NewReader(b)
+	pe := func() (*peinfo.Info, error) { return peinfo.Parse(r, int64(len(b))) }
+	mo := func() (*macho.Signature, error) { return macho.Parse(r) }
+	same := func(field, got string) error {
+		if !strings.EqualFold(strings.TrimSpace(got), strings.TrimSpace(f.Value)) {
+			return fmt.Errorf("%s is %q", field, got)
+		}
+		return nil
+	}
+	switch f.Kind {
+	case catalog.FactMarker:
+		if !bytes.Contains(b, []byte(f.Value)) {
+			return errors.New("marker not in the file")
+		}
+		return nil
+	case catalog.FactGoModule:
+		info, err := goinfo.Read(r, int64(len(b)), 0)
+		if err != nil {
+			return err
+		}
+		if !info.Matches(f.Value) {
+			return fmt.Errorf("build info names %s (module %s)", info.Path, info.Module)
+		}
+		return nil
+	case catalog.FactOriginalFilename, catalog.FactProduct, catalog.FactCompany, catalog.FactSigner:
+		info, err := pe()
+		if err != nil {
+			return err
+		}
+		switch f.Kind {
+		case catalog.FactOriginalFilename:
+			return same("OriginalFilename", info.OriginalFilename)
+		case catalog.FactProduct:
+			return same("ProductName", info.ProductName)
+		case catalog.FactCompany:
+			return same("CompanyName", info.CompanyName)
+		}
+		if info.Signer == nil {
+			return errors.New("no Authenticode signature")
+		}
+		return same("signer CN", info.Signer.CommonName)
+	case catalog.FactTeamID, catalog.FactSigningIdentifier, catalog.FactAdHoc:
+		sig, err := mo()
+		if err != nil {
+			return err
+		}
+		switch f.Kind {
+		case catalog.FactTeamID:
+			return same("Team ID", sig.TeamID)
+		case catalog.FactSigningIdentifier:
+			return same("signing identifier", sig.Identifier)
+		}
+		if !sig.AdHoc() {
+			return fmt.Errorf("signature flags %#x are not ad hoc", sig.Flags)
+		}
+		return nil
+	case catalog.FactAbsent:
+		if f.Value == "team_id" {
+			sig, err := mo()
+			if err != nil {
+				return err
+			}
+			if sig.TeamID != "" {
+				return fmt.Errorf("Team ID %q is present", sig.TeamID)
+			}
+			return nil
+		}
+		info, err := pe()
+		if err != nil {
+			return err
+		}
+		got := map[string]string{
+			"original_filename": info.OriginalFilename, "product": info.ProductName, "company": info.CompanyName,
+			"versioninfo": info.OriginalFilename + info.ProductName + info.CompanyName + info.FileDescription + info.FileVersion,
+		}
+		if f.Value == "signer" {
+			if info.Signer != nil {
+				return fmt.Errorf("signed by %+v", *info.Signer)
+			}
+			return nil
+		}
+		v, ok := got[f.Value]
+		if !ok {
+			return fmt.Errorf("absent: unknown field %q", f.Value)
+		}
+		if v != "" {
+			return fmt.Errorf("%s is present: %q", f.Value, v)
+		}
+		return nil
+	case catalog.FactScript:
+		re, err := regexp.Compile("(?i)" + f.Value)
+		if err != nil {
+			return err
+		}
+		// The pattern must name the package directory the file lives in.
+		dir := filepath.ToSlash(filepath.Dir(vf.path))
+		if !re.MatchString(dir) {
+			return fmt.Errorf("pattern does not match the package directory %s", dir)
+		}
+		return nil
+	case catalog.FactConfigFile, catalog.FactBundleID:
+		return nil // recorded by observation; the file's presence is what is checked here
+	}
+	return fmt.Errorf("unknown fact kind %q", f.Kind)
+}
+
+// fileSource serves one real file as the executable of every process.
+type fileSource struct {
+	fakeSource
+	path string
+}
+
+func (f fileSource) OpenExe(source.Process) (io.ReadCloser, error) { return os.Open(f.path) }
+
+// TestRealBinariesIdentifiedRenamed runs the detector's own identification
+// on every verified real binary under a bland name in /tmp: content
+// (markers, Go build info) or PE identity must name the tool the fact
+// belongs to, as renamed.
+func TestRealBinariesIdentifiedRenamed(t *testing.T) {
+	files := realFacts(t)
+	d, err := New(Settings{ScanBinaries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	n := 0
+	for _, vf := range files {
+		k := vf.fact.Kind
+		identity := k == catalog.FactMarker || k == catalog.FactGoModule || k == catalog.FactOriginalFilename || k == catalog.FactProduct || k == catalog.FactSigner
+		if !identity || seen[vf.path] {
+			continue
+		}
+		seen[vf.path] = true
+		p := source.Process{PID: 4242, Name: "updater", Exe: "/tmp/x/updater"}
+		hostOS := "linux"
+		if info, err := peinfo.Parse(bytes.NewReader(vf.bytes), int64(len(vf.bytes))); err == nil {
+			hostOS = "windows"
+			p.Name, p.Exe = "svc.exe", `C:\Users\Public\svc.exe`
+			p.OriginalFilename, p.Product, p.Company = info.OriginalFilename, info.ProductName, info.CompanyName
+			if info.Signer != nil {
+				p.Signer = info.Signer.CommonName
+			}
+		}
+		src := fileSource{path: vf.path}
+		ti, traits, renamed, _ := d.identify(context.Background(), src, hostOS, p)
+		if ti < 0 {
+			t.Errorf("%s (%s): not identified", vf.path, vf.tool.ID)
+			continue
+		}
+		if got := d.ix.tools[ti].ID; got != vf.tool.ID || !renamed {
+			t.Errorf("%s: identified as %s (renamed %v, %v), want %s renamed", vf.path, got, renamed, traits, vf.tool.ID)
+			continue
+		}
+		t.Logf("%s → %s by %s", vf.path, vf.tool.ID, traits[0])
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no real binary was identified")
+	}
+}
