@@ -283,7 +283,9 @@ func TestRealBinariesIdentifiedRenamed(t *testing.T) {
 			continue
 		}
 		seen[vf.path] = true
-		p := source.Process{PID: 4242, Name: "updater", Exe: "/tmp/x/updater"}
+		// Each file gets its own path: the detector caches content results
+		// per executable path and start time.
+		p := source.Process{PID: 4242, Name: "updater", Exe: fmt.Sprintf("/tmp/x%d/updater", len(seen))}
 		hostOS := "linux"
 		if info, err := peinfo.Parse(bytes.NewReader(vf.bytes), int64(len(vf.bytes))); err == nil {
 			hostOS = "windows"
