@@ -289,7 +289,7 @@ func TestRealBinariesIdentifiedRenamed(t *testing.T) {
 		hostOS := "linux"
 		if info, err := peinfo.Parse(bytes.NewReader(vf.bytes), int64(len(vf.bytes))); err == nil {
 			hostOS = "windows"
-			p.Name, p.Exe = "svc.exe", `C:\Users\Public\svc.exe`
+			p.Name, p.Exe = "svc.exe", fmt.Sprintf(`C:\Users\Public\%d\svc.exe`, len(seen))
 			p.OriginalFilename, p.Product, p.Company = info.OriginalFilename, info.ProductName, info.CompanyName
 			if info.Signer != nil {
 				p.Signer = info.Signer.CommonName
@@ -310,5 +310,29 @@ func TestRealBinariesIdentifiedRenamed(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no real binary was identified")
+	}
+}
+
+// TestRealViewersNotIdentifiedAsHosts: a renamed VNC/RDP viewer must not be
+// taken for a server by content (TigerVNC's project URL is in both, so it
+// is no server marker).
+func TestRealViewersNotIdentifiedAsHosts(t *testing.T) {
+	viewers := []string{"/usr/bin/xtigervncviewer"}
+	d, err := New(Settings{ScanBinaries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range viewers {
+		if _, err := os.Stat(v); err != nil {
+			if os.Getenv("FARMWATCH_E2E") == "1" {
+				t.Fatalf("%s missing (Debian tigervnc-viewer; run scripts/zoo/identity-install.sh)", v)
+			}
+			t.Skipf("%s missing", v)
+		}
+		p := source.Process{PID: 4243, Name: "updater", Exe: fmt.Sprintf("/tmp/v%d/updater", i)}
+		ti, traits, _, _ := d.identify(context.Background(), fileSource{path: v}, "linux", p)
+		if ti >= 0 && d.ix.tools[ti].Role != catalog.RoleViewer {
+			t.Errorf("renamed viewer %s identified as host tool %s by %v", v, d.ix.tools[ti].ID, traits)
+		}
 	}
 }
