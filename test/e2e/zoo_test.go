@@ -63,7 +63,19 @@ var zooCases = []zooCase{
 		wire: []want{{"network.vnc.session", "vnc", "high"}}},
 	{name: "vnc-http-connect",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.vnc.session", "vnc", "high"}}},
+	{name: "vnc-autossh-r",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "rdp-autossh-r",
+		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "vnc-xray-reverse",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "vnc-websockify", iface: "e-lap2",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.vnc.session", "vnc", "high"}, {"network.behavior.far-controller", "vnc", "medium"}}},
 }
 
 func TestZoo(t *testing.T) {

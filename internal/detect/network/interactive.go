@@ -65,8 +65,15 @@ var interactiveAnalyzer = analyzer{
 		remote, relayed := false, false
 		for _, t := range c.tools {
 			switch t {
-			case "rdp", "vnc", "nomachine", "radmin", "citrix", "sunshine", "ssh", "xdmcp":
+			// SSH is a carrier: a terminal, or a forward carrying VNC/RDP
+			// (ssh -R); the roles below say who is driven.
+			case "rdp", "vnc", "nomachine", "radmin", "citrix", "sunshine", "xdmcp":
 				remote = true
+			case "ssh":
+				// Into this host's SSH server: the SSH session finding
+				// already says it (typed into: high). Out of it, the
+				// session carries whatever was forwarded back.
+				remote = remote || c.inbound()
 			case "teamviewer", "anydesk", "rustdesk", "splashtop", "screenconnect", "chrome-remote-desktop", "parsec":
 				remote, relayed = true, true
 			}
@@ -151,7 +158,7 @@ func emitDriven(c *classCtx, d drive) {
 		ex["host_role"] = role
 		c.emit(result{Rule: "network.behavior.interactive", Tool: "unknown", Category: report.CategoryRemoteAccess,
 			Severity: report.SeverityMedium, Conf: 0.5, Extra: ex, Matched: matched,
-			Summary: fmt.Sprintf("%s is being remotely controlled from %s: it streams its screen and receives human-paced input (no known tool signature).", screen, input)})
+			Summary: fmt.Sprintf("Remote-control-like session seen in passing: %s streams screen-like updates answering human-paced input from %s (no known tool signature; a gateway or relay may stand in for the controlled host).", screen, input)})
 	}
 }
 

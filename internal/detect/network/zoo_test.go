@@ -48,6 +48,37 @@ func TestZooCaptures(t *testing.T) {
 				map[string]string{"controlled": "10.210.0.2:", "carrier": "http-connect", "vnc_reverse_connection": "true", "host_role": "controlled"},
 				map[string][2]float64{"app_rtt_ms": {150, 260}, "handshake_rtt_ms": {150, 260}}},
 			{"network.http-connect.proxy", "http-connect", report.SeverityLow, nil, nil}}, report.SeverityLow},
+		// x11vnc on the laptop's loopback, exposed by autossh -R over an
+		// SSH connection the laptop opened: the SSH flow carries the
+		// screen out and the input in.
+		{"zoo-vnc-autossh-r.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "carrier": "ssh", "controlled_opened_connection": "true"}, nil},
+			{"network.ssh.session", "ssh", report.SeverityLow, nil, nil}}, report.SeverityLow},
+		// The same with xrdp showing the laptop's screen.
+		{"zoo-rdp-autossh-r.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "carrier": "ssh"}, nil},
+			{"network.ssh.session", "ssh", report.SeverityLow, nil, nil}}, report.SeverityLow},
+		// xray-core's reverse proxy: the laptop's bridge dials out over
+		// VLESS in WebSocket in TLS to port 443; nothing names the tool.
+		{"zoo-vnc-xray-reverse.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "controlled_opened_connection": "true"}, nil}}, report.SeverityLow},
+		// noVNC + websockify on a host next to the laptop; the browser
+		// 180 ms away. The laptop's VNC server sees a nearby peer (the
+		// gateway opened the connection); the application round trip
+		// still reaches the person: far controller. The laptop forwards
+		// the browser's TLS to the gateway (seen in passing, medium) and
+		// the stepping stone shows.
+		{"zoo-vnc-websockify.pcap", []want{
+			{"network.vnc.session", "vnc", report.SeverityHigh,
+				map[string]string{"server": "10.210.0.2:5900", "client": "10.210.1.2:", "host_role": "controlled"},
+				map[string][2]float64{"handshake_rtt_ms": {0, 20}, "app_rtt_ms": {150, 300}}},
+			{"network.behavior.far-controller", "vnc", report.SeverityMedium, map[string]string{"server": "10.210.0.2:5900"},
+				map[string][2]float64{"controller_extra_delay_ms": {120, 300}}},
+			{"network.behavior.interactive", "unknown", report.SeverityMedium, map[string]string{"host_role": "transit"}, nil},
+			{"network.behavior.relay", "stepping-stone", report.SeverityMedium, nil, nil}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
