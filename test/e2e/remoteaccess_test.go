@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -217,4 +218,216 @@ func copyFile(t *testing.T, src, dst string) {
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// zooCache is where scripts/zoo/identity-install.sh keeps the real
+// binaries (npm packages, Go builds) these tests run.
+func zooCache() string {
+	if d := os.Getenv("ZOO_CACHE"); d != "" {
+		return d
+	}
+	return "/var/cache/farmwatch-zoo"
+}
+
+// meshCentralDir is the installed meshcentral@1.1.55 npm package, or "".
+func meshCentralDir() string {
+	pjs, _ := filepath.Glob(filepath.Join(zooCache(), "*", "node_modules", "meshcentral", "package.json"))
+	for _, pj := range pjs {
+		if b, err := os.ReadFile(pj); err == nil && strings.Contains(string(b), `"version": "1.1.55"`) {
+			return filepath.Dir(pj)
+		}
+	}
+	return ""
+}
+
+// isolatedNetns creates a network namespace with only loopback (removed at
+// cleanup): the tools started in it cannot reach any other address.
+func isolatedNetns(t *testing.T) string {
+	t.Helper()
+	ns := fmt.Sprintf("fw-id-%d", os.Getpid())
+	_ = exec.Command("ip", "netns", "del", ns).Run()
+	for _, args := range [][]string{{"netns", "add", ns}, {"-n", ns, "link", "set", "lo", "up"}} {
+		if b, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, b)
+		}
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	return ns
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRenamedRealBinaries starts real single-binary tools (MeshAgent from
+// meshcentral 1.1.55, ngrok 2.3.41, Xray, sing-box, Debian's V2Ray and
+// TigerVNC Xvnc) copied to a temporary directory under bland names, inside
+// a network namespace with only loopback, and requires each to be reported
+// as remoteaccess.process.renamed for the right tool — identified by
+// content (byte markers, Go build info), never by name.
+func TestRenamedRealBinaries(t *testing.T) {
+	requireE2E(t, "ip")
+	mc := meshCentralDir()
+	z := zooCache()
+	type tcase struct {
+		name, src, tool, catalogID string
+		args                       func(dir string) []string
+		setup                      func(dir string)
+	}
+	free := func() int { return freePort(t) }
+	display := 0
+	for n := 150; n < 200; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err != nil {
+			display = n
+			break
+		}
+	}
+	cases := []tcase{
+		{name: "updater", src: filepath.Join(mc, "agents", "meshagent_x86-64"), tool: "meshcentral", catalogID: "meshcentral",
+			// MeshAgent reads <its name>.msh beside itself; the server is
+			// unreachable, so it keeps retrying.
+			setup: func(dir string) {
+				writeFile(t, filepath.Join(dir, "updater.msh"), "MeshName=farm\nMeshType=2\nMeshID=0x"+strings.Repeat("AB", 48)+
+					"\nServerID="+strings.Repeat("CD", 48)+"\nMeshServer=wss://127.0.0.1:9/agent.ashx\n")
+			}},
+		{name: "svc-monitor", src: filepath.Join(z, "ngrok", "node_modules", "@expo", "ngrok-bin-linux-x64", "ngrok"), tool: "ngrok", catalogID: "ngrok",
+			// No authtoken, no network: it retries its session for ever.
+			setup: func(dir string) { writeFile(t, filepath.Join(dir, "ngrok.yml"), "") },
+			args: func(dir string) []string {
+				return []string{"http", "80", "--log", "stdout", "--config", filepath.Join(dir, "ngrok.yml")}
+			}},
+		{name: "netcfgd", src: filepath.Join(z, "identity", "go", "xray-linux-amd64"), tool: "xray", catalogID: "xray",
+			setup: func(dir string) {
+				writeFile(t, filepath.Join(dir, "x.json"), fmt.Sprintf(`{"log":{"loglevel":"warning"},"inbounds":[{"listen":"127.0.0.1","port":%d,"protocol":"socks"}],"outbounds":[{"protocol":"freedom"}]}`, free()))
+			},
+			args: func(dir string) []string { return []string{"run", "-c", filepath.Join(dir, "x.json")} }},
+		{name: "sysmond", src: filepath.Join(z, "identity", "go", "sing-box-linux-amd64"), tool: "sing-box", catalogID: "sing-box",
+			setup: func(dir string) {
+				writeFile(t, filepath.Join(dir, "s.json"), fmt.Sprintf(`{"log":{"level":"warn"},"inbounds":[{"type":"socks","listen":"127.0.0.1","listen_port":%d}],"outbounds":[{"type":"direct"}]}`, free()))
+			},
+			args: func(dir string) []string { return []string{"run", "-c", filepath.Join(dir, "s.json")} }},
+		{name: "cfgsync", src: "/usr/bin/v2ray", tool: "v2ray", catalogID: "v2ray",
+			setup: func(dir string) {
+				writeFile(t, filepath.Join(dir, "v.json"), fmt.Sprintf(`{"log":{"loglevel":"warning"},"inbounds":[{"listen":"127.0.0.1","port":%d,"protocol":"socks"}],"outbounds":[{"protocol":"freedom"}]}`, free()))
+			},
+			args: func(dir string) []string { return []string{"-config", filepath.Join(dir, "v.json")} }},
+		{name: "xsrv", src: "/usr/bin/Xtigervnc", tool: "vnc", catalogID: "tigervnc",
+			args: func(string) []string {
+				return []string{fmt.Sprintf(":%d", display), "-rfbport", fmt.Sprint(free()), "-SecurityTypes", "None", "-localhost", "-geometry", "640x480"}
+			}},
+	}
+	var missing []string
+	if mc == "" {
+		missing = append(missing, "npm meshcentral@1.1.55 under "+z+"/*/node_modules")
+	}
+	for _, c := range cases {
+		if _, err := os.Stat(c.src); err != nil {
+			missing = append(missing, c.src)
+		}
+	}
+	if display == 0 {
+		missing = append(missing, "a free X display number in :150-:199")
+	}
+	if len(missing) > 0 {
+		t.Fatalf("real binaries missing (scripts/zoo/identity-install.sh installs them):\n  %s", strings.Join(missing, "\n  "))
+	}
+	ns := isolatedNetns(t)
+	pids := map[string]int{}
+	paths := map[string]string{}
+	for _, c := range cases {
+		dir, err := os.MkdirTemp("/tmp", "fw-id-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		dst := filepath.Join(dir, c.name)
+		copyFile(t, c.src, dst)
+		if c.setup != nil {
+			c.setup(dir)
+		}
+		var args []string
+		if c.args != nil {
+			args = c.args(dir)
+		}
+		cmd := startProc(t, "ip", append([]string{"netns", "exec", ns, dst}, args...)...)
+		pids[c.name], paths[c.name] = cmd.Process.Pid, dst
+	}
+	time.Sleep(1500 * time.Millisecond) // let each one exec and settle
+	for _, c := range cases {
+		pid := pids[c.name]
+		if err := syscall.Kill(pid, 0); err != nil {
+			t.Errorf("%s (%s) exited early: it must stay up for the scan", c.name, c.src)
+		}
+	}
+	fs := scan(t)
+	for _, c := range cases {
+		f, ok := findingForPID(fs, pids[c.name], "remoteaccess.process.renamed")
+		if !ok {
+			var lines []string
+			for _, f := range fs {
+				lines = append(lines, fmt.Sprintf("%s %s %v %v", f.Rule, f.Tool, f.Evidence["pids"], f.Evidence["matched"]))
+			}
+			t.Errorf("%s copied to %s (pid %d) not reported as renamed; findings:\n%s", c.src, paths[c.name], pids[c.name], strings.Join(lines, "\n"))
+			continue
+		}
+		if f.Tool != c.tool || f.Evidence["catalog_id"] != c.catalogID || f.Severity != "high" || f.Evidence["renamed"] != true || f.Evidence["path"] != paths[c.name] {
+			t.Errorf("%s: finding tool %q catalog_id %v severity %s renamed %v path %v, want %s/%s high renamed %s",
+				c.name, f.Tool, f.Evidence["catalog_id"], f.Severity, f.Evidence["renamed"], f.Evidence["path"], c.tool, c.catalogID, paths[c.name])
+			continue
+		}
+		t.Logf("%s (%s) → %s by %v", paths[c.name], filepath.Base(c.src), c.catalogID, f.Evidence["matched"])
+	}
+}
+
+// TestMeshCentralServer runs the real MeshCentral 1.1.55 server the way its
+// documentation does (`node node_modules/meshcentral`) in a network
+// namespace with only loopback: the node process must be reported as the
+// MeshCentral server, at medium or above.
+func TestMeshCentralServer(t *testing.T) {
+	requireE2E(t, "ip", "node")
+	mc := meshCentralDir()
+	if mc == "" {
+		t.Fatalf("npm meshcentral@1.1.55 is not installed under %s/*/node_modules: run scripts/zoo/identity-install.sh", zooCache())
+	}
+	ns := isolatedNetns(t)
+	dir, err := os.MkdirTemp("/tmp", "fw-mc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// The install is shared and read-only here: a symlinked node_modules
+	// makes MeshCentral keep its data (meshcentral-data/) in dir.
+	if err := os.Symlink(filepath.Dir(mc), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "meshcentral-data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "meshcentral-data", "config.json"), fmt.Sprintf(
+		`{"settings":{"port":%d,"redirPort":%d,"mpsPort":0,"lanOnly":true,"agentTimeStampServer":false}}`, freePort(t), freePort(t)))
+	cmd := startProc(t, "ip", "netns", "exec", ns, "node", "--preserve-symlinks", "--preserve-symlinks-main",
+		filepath.Join(dir, "node_modules", "meshcentral"))
+	var f finding
+	var ok bool
+	for i := 0; i < 10 && !ok; i++ {
+		time.Sleep(time.Second)
+		for _, x := range scan(t) {
+			if x.Evidence["catalog_id"] != "meshcentral-server" {
+				continue
+			}
+			if g, found := findingForPID([]finding{x}, cmd.Process.Pid, ""); found {
+				f, ok = g, true
+			}
+		}
+	}
+	if !ok {
+		t.Fatalf("MeshCentral server (pid %d) not reported", cmd.Process.Pid)
+	}
+	if f.Rule != "remoteaccess.process.running" || f.Tool != "meshcentral" || severityRank[f.Severity] < severityRank["medium"] {
+		t.Fatalf("MeshCentral server finding: rule %s tool %s severity %s, want remoteaccess.process.running meshcentral ≥ medium: %+v", f.Rule, f.Tool, f.Severity, f)
+	}
+	t.Logf("MeshCentral server: %s (%s) matched %v", f.Summary, f.Severity, f.Evidence["matched"])
 }

@@ -96,6 +96,10 @@ func matchGoModule(r io.ReaderAt, size int64, ix *index) (int, string) {
 	if best < 0 {
 		return -1, ""
 	}
+	if info.Module == "" {
+		// Built without modules (Debian's GOPATH builds).
+		return best, fmt.Sprintf("Go build info names main package %s", info.Path)
+	}
 	return best, fmt.Sprintf("Go build info names module %s (main package %s)", info.Module, info.Path)
 }
 
