@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog"
@@ -335,4 +336,86 @@ func TestRealViewersNotIdentifiedAsHosts(t *testing.T) {
 			t.Errorf("renamed viewer %s identified as host tool %s by %v", v, d.ix.tools[ti].ID, traits)
 		}
 	}
+}
+
+// TestMarkersUniqueOnThisMachine searches every file under the system's
+// program and library directories for every catalog marker: a marker may
+// only occur in files its own tool's verified facts name. It reads about a
+// gigabyte, so it runs with FARMWATCH_E2E=1 (or FARMWATCH_MARKER_SCAN=1).
+func TestMarkersUniqueOnThisMachine(t *testing.T) {
+	if os.Getenv("FARMWATCH_E2E") != "1" && os.Getenv("FARMWATCH_MARKER_SCAN") != "1" {
+		t.Skip("reads /usr/bin, /usr/sbin, /usr/libexec, /usr/lib/x86_64-linux-gnu: set FARMWATCH_E2E=1 or FARMWATCH_MARKER_SCAN=1")
+	}
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type mk struct{ tool, m string }
+	var markers []mk
+	own := map[string]map[string]bool{} // tool -> its verified files (resolved)
+	for i := range c.Tools {
+		tl := &c.Tools[i]
+		for _, m := range tl.Markers {
+			markers = append(markers, mk{tl.ID, m})
+		}
+		for _, f := range tl.Verified {
+			if p, err := resolveFact(f); err == nil {
+				if own[tl.ID] == nil {
+					own[tl.ID] = map[string]bool{}
+				}
+				if real, err := filepath.EvalSymlinks(p); err == nil {
+					p = real
+				}
+				own[tl.ID][p] = true
+			}
+		}
+	}
+	var paths []string
+	for _, root := range []string{"/usr/bin", "/usr/sbin", "/usr/libexec", "/usr/lib/x86_64-linux-gnu"} {
+		_ = filepath.WalkDir(root, func(p string, de os.DirEntry, err error) error {
+			if err == nil && de.Type().IsRegular() {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+	}
+	// Read in parallel: the scan is bound by I/O.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	work := make(chan string)
+	files := 0
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				st, err := os.Stat(p)
+				if err != nil || st.Size() > 512<<20 {
+					continue
+				}
+				b, err := os.ReadFile(p)
+				if err != nil {
+					continue
+				}
+				var bad []string
+				for _, m := range markers {
+					if bytes.Contains(b, []byte(m.m)) && !own[m.tool][p] {
+						bad = append(bad, fmt.Sprintf("%s marker %q occurs in %s, which is not one of its verified files", m.tool, m.m, p))
+					}
+				}
+				mu.Lock()
+				files++
+				for _, e := range bad {
+					t.Error(e)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, p := range paths {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	t.Logf("%d markers checked against %d files", len(markers), files)
 }
