@@ -145,6 +145,7 @@ func FuzzDetect(f *testing.F) {
 	f.Add("AnyDesk.exe", `C:\Program Files (x86)\AnyDesk\AnyDesk.exe`, "--set-password", "rustdesk.exe", "AnyDesk", uint32(7070))
 	f.Add("ssh", "/usr/bin/ssh", "-NR", "", "", uint32(22))
 	f.Add("code", "/usr/bin/code", "tunnel", "", "", uint32(0))
+	f.Add("node", "/usr/bin/node", "/srv/node_modules/meshcentral", "", "", uint32(4433))
 	f.Add("\x1b[2J", "/tmp/\x00x", "?e=Access&y=Guest&h=", "", "TeamViewer", uint32(5938))
 	d, err := New(Settings{})
 	if err != nil {
