@@ -90,7 +90,9 @@ func TestMeshCentralServerFinding(t *testing.T) {
 
 type linuxSource struct{ fakeSource }
 
-func (linuxSource) Host() source.HostInfo { return source.HostInfo{Hostname: "h", HostID: "h", OS: "linux"} }
+func (linuxSource) Host() source.HostInfo {
+	return source.HostInfo{Hostname: "h", HostID: "h", OS: "linux"}
+}
 
 // TestGoModuleIdentifiesSelf: this test binary's Go build info names the
 // farmwatch module; a catalog module path matching it identifies the file,
