@@ -44,5 +44,5 @@ zgocross() {
 }
 zgocross xray github.com/xtls/xray-core/main@v1.260327.0 linux windows darwin
 zgocross sing-box github.com/sagernet/sing-box/cmd/sing-box@v1.14.1 linux windows darwin
-zgocross tailscaled tailscale.com/cmd/tailscaled@v1.104.7 linux windows
+zgocross tailscaled tailscale.com/cmd/tailscaled@v1.100.0 linux windows
 zlog "identity binaries ready under $ZOO_CACHE"
