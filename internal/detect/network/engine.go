@@ -389,7 +389,10 @@ func (e *Engine) owner(f *flow.Flow, m *Meta, urgent bool) (Owner, bool) {
 	if e.cfg.Owner == nil {
 		return Owner{}, false
 	}
-	if m.Owner == nil {
+	// A lookup for a finding of medium or above also hashes the
+	// executable: redo one that was made for a lesser finding.
+	if m.Owner == nil || (urgent && !m.OwnerUrgent) {
+		m.OwnerUrgent = urgent
 		o, ok := e.cfg.Owner(protoName(f.Proto), netip.AddrPortFrom(f.Client.Addr, f.Client.Port), netip.AddrPortFrom(f.Server.Addr, f.Server.Port), urgent)
 		if !ok {
 			o = Owner{}

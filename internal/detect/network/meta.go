@@ -40,8 +40,11 @@ type Meta struct {
 	Marks []Mark
 	// Conn is set on flows fed from the connection table (telemetry.go).
 	Conn *connState
-	// Owner caches the process attribution of a captured flow.
-	Owner *Owner
+	// Owner caches the process attribution of a captured flow;
+	// OwnerUrgent is set when it was looked up for a finding of medium or
+	// above (with the executable's hash).
+	Owner       *Owner
+	OwnerUrgent bool
 }
 
 // Mark is one byte-signature match.
