@@ -42,9 +42,11 @@ zestab() { zinns "$1" ss -Htn state established "( sport = :$2 or dport = :$2 )"
 
 # rcharon NS NAME: charon in NS with its files in $ZOO_STATE/ipsec-NAME
 # (strongswan.conf, swanctl.conf, charon.vici, run/, charon.log).
+# The laptop's runs as zbin gives it (renamed and moved with ZOO_RENAME=1).
 rcharon() {
-  local d="$ZOO_STATE/ipsec-$2"
-  zbg zinns "$1" env STRONGSWAN_CONF="$d/strongswan.conf" sh -c "mount --bind '$d/run' /run && exec /usr/lib/ipsec/charon"
+  local d="$ZOO_STATE/ipsec-$2" bin=/usr/lib/ipsec/charon
+  [ "$1" = "$NS_LAP" ] && bin=$(zbin $bin)
+  zbg zinns "$1" env STRONGSWAN_CONF="$d/strongswan.conf" sh -c "mount --bind '$d/run' /run && exec '$bin'"
 }
 rswanctl() { local n=$1; shift; STRONGSWAN_CONF="$ZOO_STATE/ipsec-$n/strongswan.conf" swanctl "$@" --uri "unix://$ZOO_STATE/ipsec-$n/charon.vici"; }
 rswanconf() { # NAME: strongswan.conf for that charon
