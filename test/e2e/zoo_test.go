@@ -76,6 +76,16 @@ var zooCases = []zooCase{
 	{name: "vnc-websockify", iface: "e-lap2",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.vnc.session", "vnc", "high"}, {"network.behavior.far-controller", "vnc", "medium"}}},
+	{name: "vnc-shadowsocks",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "rdp-strongswan",
+		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "xpra",
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "rdp-shadow",
+		wire: []want{{"network.rdp.session", "rdp", "high"}}},
 }
 
 func TestZoo(t *testing.T) {
@@ -109,14 +119,24 @@ func TestZoo(t *testing.T) {
 			t.Fatalf("zoo.sh %s: %v\n%s\n--- log (tail) ---\n%s", strings.Join(args, " "), err, out, lastBytes(string(log), 4000))
 		}
 	}
+	// FARMWATCH_ZOO_ONLY=a,b runs only those scenarios (development).
+	cases := zooCases
+	if only := os.Getenv("FARMWATCH_ZOO_ONLY"); only != "" {
+		cases = nil
+		for _, c := range zooCases {
+			if strings.Contains(","+only+",", ","+c.name+",") {
+				cases = append(cases, c)
+			}
+		}
+	}
 	// Install every scenario's software first (once per machine: cached).
-	names := make([]string, 0, len(zooCases))
-	for _, c := range zooCases {
+	names := make([]string, 0, len(cases))
+	for _, c := range cases {
 		names = append(names, c.name)
 	}
 	zooRun(t, t.TempDir(), 20*time.Minute, append([]string{"install"}, names...)...)
 
-	for _, c := range zooCases {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			state := t.TempDir()
 			t.Cleanup(func() {

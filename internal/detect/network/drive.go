@@ -15,8 +15,12 @@ const (
 	// minInputSmallFrac: the share of those that are small (≤ flow.SmallPayload).
 	minInputSmallFrac = 0.7
 	// minInputIATms: median gap between input messages (human pace, not a
-	// bulk transfer's back-to-back segments).
-	minInputIATms = 20
+	// bulk transfer's back-to-back segments) — or, where a VPN or tunnel
+	// carries the inner TCP's ACKs as payload (ACK-clocked, a few ms
+	// apart), at least minInputBursts pauses of flow.BurstGap: people
+	// stop, an ACK clock of a steady transfer does not.
+	minInputIATms  = 20
+	minInputBursts = 20
 	// maxInputModalFrac: the largest share of input gaps in one log2
 	// bucket. A machine's cadence (audio frames every 20 ms, keepalives
 	// every N s, polls) piles into one bucket; a person's keys, pointer
@@ -51,7 +55,8 @@ type drive struct {
 // input at human pace, with the screen's bursts following that input: the
 // side streaming its screen is being driven from the other. It needs:
 //   - input side: ≥ minInputPackets payload packets, ≥ minInputSmallFrac of
-//     them small, median gap ≥ minInputIATms, no single cadence
+//     them small, median gap ≥ minInputIATms (or ≥ minInputBursts pauses,
+//     for tunnels carrying inner ACKs), no single cadence
 //     (≤ maxInputModalFrac of gaps in one log2 bucket);
 //   - screen side: ≥ minScreenBytes and ≥ minScreenRatio× the input's
 //     bytes, segments up to ≥ minScreenMax bytes, ≥ minScreenBursts bursts
@@ -99,7 +104,7 @@ func triggeredFrac(d *flow.Dir) float64 {
 // humanInput: many small messages at human pace, at no fixed cadence.
 func humanInput(d *flow.Dir) bool {
 	return d.PayloadPackets >= minInputPackets && d.SmallFrac() >= minInputSmallFrac &&
-		d.MedianIATms() >= minInputIATms && modalIATFrac(d) <= maxInputModalFrac
+		(d.MedianIATms() >= minInputIATms || d.Bursts >= minInputBursts) && modalIATFrac(d) <= maxInputModalFrac
 }
 
 // screenLike: the bulk of the bytes, in segments of real size.

@@ -79,6 +79,25 @@ func TestZooCaptures(t *testing.T) {
 				map[string][2]float64{"controller_extra_delay_ms": {120, 300}}},
 			{"network.behavior.interactive", "unknown", report.SeverityMedium, map[string]string{"host_role": "transit"}, nil},
 			{"network.behavior.relay", "stepping-stone", report.SeverityMedium, nil, nil}}, report.SeverityLow},
+		// shadowsocks: ss-tunnel on the controller forwards the viewer
+		// through ss-server on the laptop (AEAD stream, no plaintext).
+		{"zoo-vnc-shadowsocks.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:8388"}, nil}}, report.SeverityLow},
+		// RDP inside an IKEv2/ESP-in-UDP tunnel the laptop initiated: the
+		// inner TCP's ACKs ride as payload; pauses still show the person.
+		{"zoo-rdp-strongswan.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:4500", "proto": "udp"}, nil},
+			{"network.ipsec.session", "ipsec", report.SeverityLow, nil, nil}}, report.SeverityLow},
+		// xpra (not VNC or RDP) serving a terminal to a client 180 ms away.
+		{"zoo-xpra.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "host_role": "controlled"}, nil}}, report.SeverityLow},
+		// FreeRDP's shadow server sharing the live desktop.
+		{"zoo-rdp-shadow.pcap", []want{
+			{"network.rdp.session", "rdp", report.SeverityHigh,
+				map[string]string{"server": "10.210.0.2:3389"}, map[string][2]float64{"handshake_rtt_ms": {150, 260}}}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
