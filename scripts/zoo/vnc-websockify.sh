@@ -35,9 +35,14 @@ zoo_setup() {
   zwait_port $NS_TGT $ZOO_TGT 6080
 }
 zoo_session() {
-  local p="$ZOO_STATE/websockify/profile"
-  rm -rf "$p"; mkdir -p "$p"
-  NODE_PATH="$ZOO_CACHE/playwright/node_modules" zinns $NS_CTL node "$ZOO_REPO/scripts/zoo/vnc-websockify/drive.js" \
+  local p="$ZOO_STATE/websockify/profile" done="$ZOO_STATE/websockify/done"
+  rm -rf "$p" "$done"; mkdir -p "$p"
+  # The browser stays open (connected) after the person is done, as the
+  # viewers of the other scenarios do.
+  NODE_PATH="$ZOO_CACHE/playwright/node_modules" zbg zinns $NS_CTL node "$ZOO_REPO/scripts/zoo/vnc-websockify/drive.js" \
     "https://$ZOO_TGT:6080/vnc.html?autoconnect=1&resize=off&reconnect=0&host=$ZOO_TGT&port=6080&encrypt=1&path=websockify" \
-    "$ZOO_SECS" "$p" >>"$ZOO_STATE/log" 2>&1
+    "$ZOO_SECS" "$p" "$done"
+  local pid; pid=$(tail -n 1 "$ZOO_STATE/pids")
+  zwait_cmd $(((ZOO_SECS + 90) * 5)) sh -c "test -s '$done' || ! kill -0 $pid"
+  test -s "$done" || { zlog "the browser ended early"; tail -n 20 "$ZOO_STATE/log" >&2; return 1; }
 }

@@ -3,10 +3,13 @@
 // and works in the remote terminal for SECS seconds: commands typed one key
 // at a time (200–400 ms apart), Enter, a pause to read, mouse moves over
 // the remote screen.
-// Usage: node drive.js URL SECS PROFILE_DIR
+// Then it writes DONE_FILE and stays connected, as a viewer left open,
+// until it is ended.
+// Usage: node drive.js URL SECS PROFILE_DIR DONE_FILE
 const { chromium } = require('playwright-core');
 
-const [url, secs, profile] = process.argv.slice(2);
+const fs = require('fs');
+const [url, secs, profile, done] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rnd = (a, b) => a + Math.floor(Math.random() * (b - a + 1));
 const cmds = ['ls -l /usr/bin | head -40', 'df -h', 'ps aux | head -30', 'ls -la /etc | tail -35',
@@ -47,5 +50,6 @@ const cmds = ['ls -l /usr/bin | head -40', 'df -h', 'ps aux | head -30', 'ls -la
     }
     await sleep(rnd(1000, 1800));
   }
-  await ctx.close();
+  fs.writeFileSync(done, 'done\n');
+  await new Promise(() => {});
 })().catch((e) => { console.error(e); process.exit(1); });
