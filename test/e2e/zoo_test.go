@@ -82,6 +82,8 @@ var zooCases = []zooCase{
 	{name: "rdp-strongswan",
 		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	// xpra is a Python program: no single binary to rename; the host
+	// side has nothing to add.
 	{name: "xpra",
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	{name: "rdp-shadow",

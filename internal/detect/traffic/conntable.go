@@ -24,14 +24,17 @@ type connTable struct {
 	minAge   time.Duration // refresh at most this often on a lookup miss
 	namesAge time.Duration
 
-	mu      sync.Mutex
-	at      time.Time
-	byKey   map[source.ConnKey]source.Connection
-	listen  map[listenKey]bool
-	names   map[int32]procName
-	namesAt time.Time
-	lastErr error
-	hashes  exeHashes
+	mu    sync.Mutex
+	at    time.Time
+	byKey map[source.ConnKey]source.Connection
+	// udpBound: unconnected UDP sockets by local port (a VPN daemon's
+	// socket talks to its peers with sendto, no connected 5-tuple).
+	udpBound map[uint16]source.Connection
+	listen   map[listenKey]bool
+	names    map[int32]procName
+	namesAt  time.Time
+	lastErr  error
+	hashes   exeHashes
 }
 
 type listenKey struct {
@@ -80,9 +83,13 @@ func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 	t.byKey = make(map[source.ConnKey]source.Connection, len(conns))
 	t.listen = make(map[listenKey]bool)
 	missing := false
+	t.udpBound = make(map[uint16]source.Connection)
 	for _, c := range conns {
 		if c.Listening() {
 			t.listen[listenKey{c.Proto, uint16(c.LPort)}] = true
+			if c.Proto == "udp" && c.PID != 0 {
+				t.udpBound[uint16(c.LPort)] = c
+			}
 			continue
 		}
 		k, ok := c.Key()
@@ -148,8 +155,25 @@ func (t *connTable) owner(ctx context.Context, proto string, client, server neti
 			if t.listen[listenKey{proto, server.Port()}] {
 				keys[0], keys[1] = keys[1], keys[0]
 			}
+			cands := make([]source.Connection, 0, 2)
 			for _, k := range keys {
-				if c, ok := t.byKey[k]; ok && c.PID != 0 {
+				if c, ok := t.byKey[k]; ok {
+					cands = append(cands, c)
+				}
+			}
+			if proto == "udp" {
+				// The bound socket must sit on that end's address (or
+				// the wildcard): a peer's port alone names nothing.
+				for _, end := range []netip.AddrPort{client, server} {
+					if c, ok := t.udpBound[end.Port()]; ok {
+						if la, err := netip.ParseAddr(c.LAddr); err == nil && (la.IsUnspecified() || la.Unmap() == end.Addr().Unmap()) {
+							cands = append(cands, c)
+						}
+					}
+				}
+			}
+			for _, c := range cands {
+				if c.PID != 0 {
 					o := t.ownerOf(c)
 					if urgent {
 						o.SHA256 = t.hashes.sum(t.src.Root(), o.Exe)

@@ -3,6 +3,7 @@ package traffic
 import (
 	"context"
 	"io"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -79,5 +80,27 @@ func TestConnTableNamesForkedProcess(t *testing.T) {
 	}
 	if src.listings != before {
 		t.Errorf("pid 99 (absent from the process list) forced %d more listings", src.listings-before)
+	}
+}
+
+// TestConnTableUnconnectedUDP: a VPN daemon's unconnected UDP socket (IKE
+// on 4500 talking to peers with sendto) owns the flows on its address and
+// port; a remote peer that happens to use a port bound here does not.
+func TestConnTableUnconnectedUDP(t *testing.T) {
+	src := &changingSource{
+		conns: []source.Connection{
+			{PID: 20, Proto: "udp", LAddr: "0.0.0.0", LPort: 4500},
+			{PID: 30, Proto: "udp", LAddr: "127.0.0.53", LPort: 53},
+		},
+		procs: []source.Process{{PID: 20, Name: "charon", Exe: "/usr/lib/ipsec/charon"}, {PID: 30, Name: "systemd-resolved"}},
+	}
+	tbl := newConnTable(src, 0)
+	ctx := context.Background()
+	o, ok := tbl.owner(ctx, "udp", netip.MustParseAddrPort("10.0.0.1:4500"), netip.MustParseAddrPort("198.51.100.1:4500"), false)
+	if !ok || o.PID != 20 || o.Process != "charon" {
+		t.Errorf("IKE flow owner = %+v, %v; want charon", o, ok)
+	}
+	if o, ok := tbl.owner(ctx, "udp", netip.MustParseAddrPort("10.0.0.1:41000"), netip.MustParseAddrPort("198.51.100.2:53"), false); ok {
+		t.Errorf("a remote DNS server's port attributed to a local socket: %+v", o)
 	}
 }
