@@ -87,6 +87,7 @@ var zooCases = []zooCase{
 	{name: "xpra",
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	{name: "rdp-shadow",
+		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
 		wire: []want{{"network.rdp.session", "rdp", "high"}}},
 }
 
