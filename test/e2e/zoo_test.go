@@ -86,6 +86,14 @@ var zooCases = []zooCase{
 	// side has nothing to add.
 	{name: "xpra",
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	// The self-hosted RMM: MeshCentral's server on the controller, the
+	// real MeshAgent (renamed, moved, its .msh beside it) dialling out to
+	// it on 443; desktop and terminal driven from the web UI.
+	{name: "meshcentral",
+		host: []want{{"remoteaccess.process.renamed", "meshcentral", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	// Negatives: nothing above low on the wire.
+	{name: "vnc-viewer-out", maxWire: "low"},
 	{name: "rdp-shadow",
 		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
 		wire: []want{{"network.rdp.session", "rdp", "high"}}},

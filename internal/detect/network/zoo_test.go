@@ -94,6 +94,13 @@ func TestZooCaptures(t *testing.T) {
 		{"zoo-xpra.pcap", []want{
 			{"network.behavior.controlled", "unknown", report.SeverityHigh,
 				map[string]string{"controlled": "10.210.0.2:", "host_role": "controlled"}, nil}}, report.SeverityLow},
+		// MeshCentral: the real MeshAgent dialled out to its server on
+		// 443 (TLS + WebSocket); the web UI's desktop and terminal.
+		{"zoo-meshcentral.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "controlled_opened_connection": "true", "host_role": "controlled"}, nil}}, report.SeverityLow},
+		// Roles swapped: the laptop's person drives a far VNC server.
+		{"zoo-vnc-viewer-out.pcap", nil, report.SeverityLow},
 		// FreeRDP's shadow server sharing the live desktop.
 		{"zoo-rdp-shadow.pcap", []want{
 			{"network.rdp.session", "rdp", report.SeverityHigh,
