@@ -276,6 +276,7 @@ func TestRenamedRealBinaries(t *testing.T) {
 		name, src, tool, catalogID string
 		args                       func(dir string) []string
 		setup                      func(dir string)
+		evidence                   map[string]any // extra evidence the finding must carry
 	}
 	free := func() int { return freePort(t) }
 	display := 0
@@ -292,7 +293,9 @@ func TestRenamedRealBinaries(t *testing.T) {
 			setup: func(dir string) {
 				writeFile(t, filepath.Join(dir, "updater.msh"), "MeshName=farm\nMeshType=2\nMeshID=0x"+strings.Repeat("AB", 48)+
 					"\nServerID="+strings.Repeat("CD", 48)+"\nMeshServer=wss://127.0.0.1:9/agent.ashx\n")
-			}},
+			},
+			// the .msh beside it names the server and the device group
+			evidence: map[string]any{"relay": "127.0.0.1:9", "remote_id": "0x" + strings.Repeat("AB", 48), "mesh_name": "farm"}},
 		{name: "svc-monitor", src: filepath.Join(z, "ngrok", "node_modules", "@expo", "ngrok-bin-linux-x64", "ngrok"), tool: "ngrok", catalogID: "ngrok",
 			// No authtoken, no network: it retries its session for ever.
 			setup: func(dir string) { writeFile(t, filepath.Join(dir, "ngrok.yml"), "") },
@@ -377,6 +380,11 @@ func TestRenamedRealBinaries(t *testing.T) {
 			t.Errorf("%s: finding tool %q catalog_id %v severity %s renamed %v path %v, want %s/%s high renamed %s",
 				c.name, f.Tool, f.Evidence["catalog_id"], f.Severity, f.Evidence["renamed"], f.Evidence["path"], c.tool, c.catalogID, paths[c.name])
 			continue
+		}
+		for k, v := range c.evidence {
+			if f.Evidence[k] != v {
+				t.Errorf("%s: evidence %s = %v, want %v", c.name, k, f.Evidence[k], v)
+			}
 		}
 		t.Logf("%s (%s) → %s by %v", paths[c.name], filepath.Base(c.src), c.catalogID, f.Evidence["matched"])
 	}

@@ -96,6 +96,7 @@ type hit struct {
 	renamed bool
 	unusual string
 	conf    float64
+	config  map[string]any // from the tool's configuration file
 }
 
 // Detect implements detect.Detector.
@@ -145,6 +146,11 @@ func (d *Detector) Detect(ctx context.Context, env detect.Env) ([]report.Finding
 			}
 		}
 		h.procs = append(h.procs, p)
+	}
+
+	for _, key := range order {
+		h := hits[key]
+		h.config = configEvidence(src, &d.ix.tools[h.tool], h.exe)
 	}
 
 	byPID := map[int32][]source.Connection{}
@@ -360,6 +366,9 @@ func (d *Detector) processFindings(host report.Host, h *hit, byPID map[int32][]s
 		ev["renamed"] = true
 	}
 	setIf(ev, "unusual_location", h.unusual)
+	for k, v := range h.config {
+		ev[k] = v
+	}
 
 	cat := report.Category(t.Category)
 	subject := t.ID

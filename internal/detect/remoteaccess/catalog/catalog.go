@@ -77,6 +77,9 @@ type Tool struct {
 	// electron, …): the program the runtime runs is the tool
 	// (`node /opt/x/node_modules/meshcentral` is the MeshCentral server).
 	Scripts []string `json:"scripts,omitempty"`
+	// ConfigFiles are configuration files the tool keeps beside its
+	// executable, read for evidence (the server it reports to, its group id).
+	ConfigFiles []ConfigFile `json:"config_files,omitempty"`
 	// Verified are the identity facts checked on the tool's real binaries
 	// (file, version, sha256). Identity facts not listed here are named in
 	// FromWriteups: they come from public write-ups only.
@@ -166,6 +169,18 @@ func (v *VerifiedFact) UnmarshalJSON(b []byte) error {
 		v.Value = string(d)
 	}
 	return nil
+}
+
+// ConfigFile is a key=value configuration file a tool keeps beside its
+// executable (MeshAgent's <name>.msh).
+type ConfigFile struct {
+	// Name is the file name; "{exe}" stands for the executable's file name
+	// without a .exe suffix.
+	Name string `json:"name"`
+	// Evidence maps a key of the file to the evidence field its value fills
+	// ("relay", "remote_id", …: the collector correlates those across hosts).
+	// For "relay" a URL value gives its host:port.
+	Evidence map[string]string `json:"evidence"`
 }
 
 // HexStrings are byte strings kept hex-encoded in catalog.json, so that the

@@ -72,6 +72,7 @@ type acc struct {
 	domains, markers, sources        *strSet
 	goModules                        *strSet
 	scripts                          []string
+	configFiles                      []catalog.ConfigFile
 	verified                         []catalog.VerifiedFact
 	sessions                         map[string]catalog.SessionPattern
 }
@@ -332,6 +333,20 @@ func (a *acc) addCurated(ct *curatedTool, g *genericRules) error {
 			a.scripts = append(a.scripts, s)
 		}
 	}
+	for _, cf := range ct.ConfigFiles {
+		if cf.Name == "" || strings.ContainsAny(cf.Name, `/\`) || cf.Name == "." || cf.Name == ".." {
+			return fmt.Errorf("config file %q: want a plain file name", cf.Name)
+		}
+		if len(cf.Evidence) == 0 {
+			return fmt.Errorf("config file %s: no evidence keys", cf.Name)
+		}
+		for k, v := range cf.Evidence {
+			if strings.TrimSpace(k) == "" || !evidenceName.MatchString(v) {
+				return fmt.Errorf("config file %s: key %q → evidence %q", cf.Name, k, v)
+			}
+		}
+		a.configFiles = append(a.configFiles, cf)
+	}
 	for _, v := range ct.Verified {
 		f := catalog.VerifiedFact{Kind: v.Kind, Value: v.Value, From: strings.TrimSpace(v.From), File: strings.TrimSpace(v.File), SHA256: strings.ToLower(v.SHA256)}
 		if !catalog.FactKinds[f.Kind] {
@@ -354,6 +369,7 @@ func (a *acc) addCurated(ct *curatedTool, g *genericRules) error {
 var (
 	goModulePattern = regexp.MustCompile(`^[a-z0-9.-]+\.[a-z]{2,}(/[A-Za-z0-9._~+-]+)*$`)
 	sha256Pattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	evidenceName    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
 func contains(xs []string, s string) bool {
@@ -470,6 +486,7 @@ func (a *acc) tool() (catalog.Tool, error) {
 	t.Domains = a.domains.sorted()
 	t.Markers = a.markers.sorted()
 	t.GoModules = a.goModules.sorted()
+	t.ConfigFiles = append([]catalog.ConfigFile(nil), a.configFiles...)
 	t.Scripts = append([]string(nil), a.scripts...)
 	sort.Strings(t.Scripts)
 	if len(a.verified) > 0 {

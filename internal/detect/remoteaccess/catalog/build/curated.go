@@ -72,6 +72,7 @@ type curatedTool struct {
 	Markers           []string                 `yaml:"markers"`
 	GoModules         []string                 `yaml:"go_modules"`
 	Scripts           []string                 `yaml:"scripts"`
+	ConfigFiles       []catalog.ConfigFile     `yaml:"config_files"`
 	Verified          []curatedVerified        `yaml:"verified"`
 	Sources           []string                 `yaml:"sources"`
 }
