@@ -92,14 +92,18 @@ async function main() {
   await sleep(2500);
   await shot(page, '2-desktop');
 
-  // The session, SECONDS long from "go": about half of it on the desktop
-  // (a little more: a command is typed to its end), the rest in the terminal.
+  // The canvas takes the remote screen's size with the first frame.
+  await page.waitForFunction(() => { const c = document.getElementById('Desk'); return c && c.width > 300 && !(c.width == 640 && c.height == 480); }, null, { timeout: 30000 }).catch(() => log('canvas size not seen'));
+  await sleep(300);
   const desk = await page.locator('#Desk').boundingBox();
-  log('canvas', JSON.stringify(desk));
-  // Remote (800x600) coordinates → page coordinates on the scaled canvas.
-  const at = (x, y) => [desk.x + (x * desk.width) / 800, desk.y + (y * desk.height) / 600];
+  const [rw, rh] = await page.evaluate(() => [document.getElementById('Desk').width, document.getElementById('Desk').height]);
+  log('canvas', rw, 'x', rh, 'shown at', JSON.stringify(desk));
+  // Remote screen coordinates → page coordinates on the scaled canvas.
+  const at = (x, y) => [desk.x + (x * desk.width) / rw, desk.y + (y * desk.height) / rh];
   const move = async (x, y) => { const [px, py] = at(x, y); await page.mouse.move(px, py, { steps: 8 }); };
 
+  // The session, SECONDS long from "go": about half of it on the desktop
+  // (a little more: a command is typed to its end), the rest in the terminal.
   // Desktop: click into the xterm and type commands, moving the mouse.
   const deskEnd = Date.now() + (end - Date.now()) * 0.5;
   await move(200, 150);
