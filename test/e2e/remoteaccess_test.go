@@ -263,8 +263,8 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // TestRenamedRealBinaries starts real single-binary tools (MeshAgent from
-// meshcentral 1.1.55, ngrok 2.3.41, Xray, sing-box, Debian's V2Ray and
-// TigerVNC Xvnc) copied to a temporary directory under bland names, inside
+// meshcentral 1.1.55, ngrok 2.3.41, Xray, sing-box, tailscaled, Debian's
+// V2Ray and TigerVNC Xvnc) copied to a temporary directory under bland names, inside
 // a network namespace with only loopback, and requires each to be reported
 // as remoteaccess.process.renamed for the right tool — identified by
 // content (byte markers, Go build info), never by name.
@@ -277,6 +277,7 @@ func TestRenamedRealBinaries(t *testing.T) {
 		args                       func(dir string) []string
 		setup                      func(dir string)
 		evidence                   map[string]any // extra evidence the finding must carry
+		env                        []string       // variables set to the case's directory
 	}
 	free := func() int { return freePort(t) }
 	display := 0
@@ -317,6 +318,13 @@ func TestRenamedRealBinaries(t *testing.T) {
 				writeFile(t, filepath.Join(dir, "v.json"), fmt.Sprintf(`{"log":{"loglevel":"warning"},"inbounds":[{"listen":"127.0.0.1","port":%d,"protocol":"socks"}],"outbounds":[{"protocol":"freedom"}]}`, free()))
 			},
 			args: func(dir string) []string { return []string{"-config", filepath.Join(dir, "v.json")} }},
+		{name: "netd", src: filepath.Join(z, "identity", "go", "tailscaled-linux-amd64"), tool: "tailscale", catalogID: "tailscale",
+			// userspace networking, state and logs in dir: nothing outside
+			// it is written; the control server is unreachable, so it waits.
+			args: func(dir string) []string {
+				return []string{"--tun=userspace-networking", "--statedir=" + filepath.Join(dir, "state"), "--socket=" + filepath.Join(dir, "ts.sock"), "--port=0", "--no-logs-no-support"}
+			},
+			env: []string{"STATE_DIRECTORY"}},
 		{name: "xsrv", src: "/usr/bin/Xtigervnc", tool: "vnc", catalogID: "tigervnc",
 			args: func(string) []string {
 				return []string{fmt.Sprintf(":%d", display), "-rfbport", fmt.Sprint(free()), "-SecurityTypes", "None", "-localhost", "-geometry", "640x480"}
@@ -355,7 +363,14 @@ func TestRenamedRealBinaries(t *testing.T) {
 		if c.args != nil {
 			args = c.args(dir)
 		}
-		cmd := startProc(t, "ip", append([]string{"netns", "exec", ns, dst}, args...)...)
+		argv := []string{"netns", "exec", ns}
+		if len(c.env) > 0 {
+			argv = append(argv, "env")
+			for _, e := range c.env {
+				argv = append(argv, e+"="+dir)
+			}
+		}
+		cmd := startProc(t, "ip", append(append(argv, dst), args...)...)
 		pids[c.name], paths[c.name] = cmd.Process.Pid, dst
 	}
 	time.Sleep(1500 * time.Millisecond) // let each one exec and settle
