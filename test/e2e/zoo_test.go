@@ -86,6 +86,12 @@ var zooCases = []zooCase{
 	// side has nothing to add.
 	{name: "xpra",
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "vnc-shadowsocks-out",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	{name: "vnc-websockify-laptop",
+		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	// The self-hosted RMM: MeshCentral's server on the controller, the
 	// real MeshAgent (renamed, moved, its .msh beside it) dialling out to
 	// it on 443; desktop and terminal driven from the web UI.

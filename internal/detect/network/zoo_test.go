@@ -94,6 +94,16 @@ func TestZooCaptures(t *testing.T) {
 		{"zoo-xpra.pcap", []want{
 			{"network.behavior.controlled", "unknown", report.SeverityHigh,
 				map[string]string{"controlled": "10.210.0.2:", "host_role": "controlled"}, nil}}, report.SeverityLow},
+		// Reverse VNC through the laptop's own shadowsocks client (ss-local
+		// SOCKS5) to a server abroad.
+		{"zoo-vnc-shadowsocks-out.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:", "controlled_opened_connection": "true"}, nil}}, report.SeverityLow},
+		// noVNC/websockify on the laptop itself: the far browser's TLS
+		// WebSocket carries RFB in.
+		{"zoo-vnc-websockify-laptop.pcap", []want{
+			{"network.behavior.controlled", "unknown", report.SeverityHigh,
+				map[string]string{"controlled": "10.210.0.2:6080"}, nil}}, report.SeverityLow},
 		// MeshCentral: the real MeshAgent dialled out to its server on
 		// 443 (TLS + WebSocket); the web UI's desktop and terminal.
 		{"zoo-meshcentral.pcap", []want{
