@@ -5,18 +5,22 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
 // The tunnel detector's end-to-end tests create tun devices, OpenVPN and
-// WireGuard tunnels, socat relays and ssh forwards on this machine. Every
-// address is in 10.200.7x.0/24 and lives only on links these tests create
+// WireGuard tunnels, socat relays, ssh forwards and relays into a local VNC
+// server on this machine. Every address is in 10.200.7x.0/24 and lives only on links these tests create
 // (a veth pair whose other end is in a network namespace of their own), so
 // no packet leaves the machine; everything is removed at cleanup, also on
 // failure.
@@ -361,4 +365,131 @@ func TestTunnelPolicyDefaultRoute(t *testing.T) {
 	if g.Severity != "medium" || !strings.Contains(fmt.Sprint(g.Evidence["default_routes"]), "table 51820") {
 		t.Fatalf("policy-routed default: %+v", g)
 	}
+}
+
+// tnVNCPort returns a TCP port in the VNC range (5900–5999) free on
+// loopback now.
+func tnVNCPort(t *testing.T) int {
+	t.Helper()
+	for p := 5930; p < 6000; p++ {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			l.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port in 5930-5999")
+	return 0
+}
+
+// tnRenamedSocat copies socat under a bland name, so that nothing
+// recognises it by name.
+func tnRenamedSocat(t *testing.T, name string) string {
+	t.Helper()
+	src, err := exec.LookPath("socat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func tnPIDsOf(f finding, key string) []int {
+	var out []int
+	pids, _ := f.Evidence[key].([]any)
+	for _, p := range pids {
+		if n, ok := p.(float64); ok {
+			out = append(out, int(n))
+		}
+	}
+	return out
+}
+
+// TestTunnelRelayToLocalListener drives a real x11vnc (on Xvfb, listening
+// on loopback only) from a "controller" network namespace through relays
+// that no name identifies: a copy of socat called "syncd" that dials out
+// to a TigerVNC viewer waiting for reverse connections in the namespace
+// and into the local VNC server (the reverse-tunnel shape), then a copy
+// called "fwdsvc" that accepts from the namespace and connects to the
+// local VNC server (a plain port forward). Both are the controlled host:
+// high, naming the relay and x11vnc; the first also from a snapshot.
+func TestTunnelRelayToLocalListener(t *testing.T) {
+	requireE2E(t, "ip", "socat", "x11vnc", "Xvfb", "vncviewer")
+	const ns = "fwtnlrl"
+	tnNetns(t, ns)
+	tnVeth(t, ns, "fwtnl0", "fwtnl1", "10.200.79.1/24", "10.200.79.2/24")
+	disp := startXvfb(t)
+	dir := t.TempDir()
+	vncPort := tnVNCPort(t)
+	vncLog := filepath.Join(dir, "x11vnc.log")
+	vnc := startProc(t, "x11vnc", "-display", disp, "-localhost", "-rfbport", fmt.Sprint(vncPort), "-forever", "-shared", "-nopw", "-o", vncLog)
+	waitListen(t, fmt.Sprintf("127.0.0.1:%d", vncPort))
+	vncClients := func() int {
+		b, _ := os.ReadFile(vncLog)
+		return strings.Count(string(b), "Got connection from client")
+	}
+	before := vncClients() // waitListen's probe connected once
+
+	// (1) The controller's viewer listens in the namespace; the relay dials
+	// it and the local VNC server.
+	const ctlPort = 7009
+	startProc(t, "ip", "netns", "exec", ns, "env", "DISPLAY="+disp, "vncviewer", "-listen", fmt.Sprint(ctlPort))
+	waitFor(t, "the viewer listening in the namespace", func() bool {
+		return strings.Contains(tnRunQuiet("ip", "netns", "exec", ns, "ss", "-ltn"), fmt.Sprintf("%d", ctlPort))
+	})
+	syncd := tnRenamedSocat(t, "syncd")
+	relay := startProc(t, syncd, fmt.Sprintf("TCP:10.200.79.2:%d", ctlPort), fmt.Sprintf("TCP:127.0.0.1:%d", vncPort))
+	waitFor(t, "the viewer's session reaching x11vnc through the relay", func() bool { return vncClients() > before })
+	var f finding
+	waitFor(t, "the reverse relay reported", func() bool {
+		var ok bool
+		f, ok = tunnelFinding(scan(t), "tunnel.relay.to_local_listener", map[string]string{"name": "syncd"})
+		return ok
+	})
+	sum := sha256.Sum256([]byte(mustRead(t, syncd)))
+	if f.Severity != "high" || f.Category != "relay" || f.Tool != "unknown" || !hasPID(f, relay.Process.Pid) ||
+		f.Evidence["listener_name"] != "x11vnc" || !slices.Contains(tnPIDsOf(f, "listener_pids"), vnc.Process.Pid) ||
+		f.Evidence["service"] != "vnc" || f.Evidence["direction"] != "outbound" || f.Evidence["path"] != syncd ||
+		f.Evidence["exe_sha256"] != hex.EncodeToString(sum[:]) ||
+		!strings.Contains(fmt.Sprint(f.Evidence["outside_endpoints"]), fmt.Sprintf("tcp/10.200.79.2:%d (outbound)", ctlPort)) ||
+		!strings.Contains(fmt.Sprint(f.Evidence["local_connections"]), fmt.Sprintf("127.0.0.1:%d", vncPort)) {
+		t.Fatalf("reverse relay finding (syncd pid %d, x11vnc pid %d): %+v", relay.Process.Pid, vnc.Process.Pid, f)
+	}
+	t.Logf("reverse relay: %s %v", f.Summary, f.Evidence)
+	// The same from a snapshot recorded with collect.
+	snap := filepath.Join(t.TempDir(), "snap")
+	if out, errOut, code := runAgent(t, "collect", "--out", snap); code != 0 {
+		t.Fatalf("collect exit %d\n%s\n%s", code, out, errOut)
+	}
+	g := mustTunnelFinding(t, scan(t, "--snapshot", snap), "tunnel.relay.to_local_listener", map[string]string{"name": "syncd"})
+	if g.Severity != "high" || !hasPID(g, relay.Process.Pid) || g.Evidence["listener_name"] != "x11vnc" || g.ID != f.ID {
+		t.Fatalf("reverse relay from the snapshot: %+v", g)
+	}
+
+	// (2) A port forward accepting from the namespace into the local VNC
+	// server; the viewer in the namespace connects to it.
+	fwdsvc := tnRenamedSocat(t, "fwdsvc")
+	fwdPort := freePort(t)
+	startProc(t, fwdsvc, fmt.Sprintf("TCP-LISTEN:%d,bind=10.200.79.1,fork,reuseaddr", fwdPort), fmt.Sprintf("TCP:127.0.0.1:%d", vncPort))
+	waitListen(t, fmt.Sprintf("10.200.79.1:%d", fwdPort))
+	before = vncClients()
+	startProc(t, "ip", "netns", "exec", ns, "env", "DISPLAY="+disp, "vncviewer", fmt.Sprintf("10.200.79.1::%d", fwdPort))
+	waitFor(t, "the namespace viewer reaching x11vnc through the forward", func() bool { return vncClients() > before })
+	waitFor(t, "the inbound relay reported", func() bool {
+		var ok bool
+		f, ok = tunnelFinding(scan(t), "tunnel.relay.to_local_listener", map[string]string{"name": "fwdsvc", "direction": "inbound"})
+		return ok
+	})
+	if f.Severity != "high" || f.Evidence["listener_name"] != "x11vnc" || !slices.Contains(tnPIDsOf(f, "listener_pids"), vnc.Process.Pid) ||
+		!strings.Contains(fmt.Sprint(f.Evidence["outside_endpoints"]), "tcp/10.200.79.2:") || f.Evidence["path"] != fwdsvc || len(tnPIDsOf(f, "pids")) == 0 {
+		t.Fatalf("inbound relay finding: %+v", f)
+	}
+	t.Logf("inbound relay: %s %v", f.Summary, f.Evidence)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/farmwatch/farmwatch/internal/source"
 )
 
 // seedFiles adds every fixture file with one of the given names as a seed.
@@ -122,8 +124,14 @@ func FuzzCommandLine(f *testing.F) {
 			_ = socatTargetKind(o)
 			_ = l
 		}
-		for _, n := range []string{"ngrok", "cloudflared", "code", "devtunnel", "frpc", "chisel", "bore", "zrok"} {
-			_, _ = parseTunnelClient([]string{n}, append([]string{n}, args...))
+		for _, n := range []string{"ngrok", "cloudflared", "code", "devtunnel", "frpc", "chisel", "bore", "zrok", "socat", "xray"} {
+			argv := append([]string{n}, args...)
+			_, _ = parseTunnelClient([]string{n}, argv)
+			for _, tg := range configuredTargets(source.Process{Name: n, Cmdline: argv}, []string{n}, func(string) []byte { return []byte(s) }) {
+				if tg.port == 0 || tg.spec == "" {
+					t.Fatalf("target %+v from %q", tg, s)
+				}
+			}
 		}
 		_ = flagValue(args, "--url", "-c")
 		_ = positionals(args, map[string]bool{"--x": true})
@@ -134,8 +142,8 @@ func FuzzFrpConfig(f *testing.F) {
 	f.Add([]byte("serverAddr = \"203.0.113.1\"\nserverPort = 7000\n[[proxies]]\nname = \"ssh\"\nlocalPort = 22\nremotePort = 6000\n"))
 	f.Add([]byte("[common]\nserver_addr = 198.51.100.1\n[rdp]\ntype = tcp\nlocal_port = 3389\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if _, px := frpConfig(b); len(px) > 100 {
-			t.Fatalf("%d proxies", len(px))
+		if _, px, ls := frpConfig(b); len(px) > 100 || len(ls) > 100 {
+			t.Fatalf("%d proxies, %d local targets", len(px), len(ls))
 		}
 	})
 }
@@ -162,5 +170,51 @@ func FuzzParseNetlinkDump(f *testing.F) {
 		pr := parseNetlinkDump(b)
 		checkRoutes(t, pr.Routes)
 		_ = policyDefaultRoutes(pr)
+	})
+}
+
+func FuzzLocalTargets(f *testing.F) {
+	for _, s := range []string{"3389", "tcp://localhost:3389", "rdp://127.0.0.1", "[::1]:22", "R:0.0.0.0:2222:localhost:5900",
+		"R:5900", "TCP:127.0.0.1:5900", "TCP4:[::1]:22,forever", "http://u:p@h:8080/x", "http_status:404"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, port, ok := parseTarget(s); ok && port == 0 {
+			t.Fatalf("port 0 accepted from %q", s)
+		}
+		if spec, ok := chiselReverseTarget(s); ok {
+			if _, _, ok := parseTarget(spec); !ok {
+				t.Fatalf("chisel target %q of %q does not parse", spec, s)
+			}
+		}
+		_, _ = socatConnectTarget(s)
+		_ = isAbsAnyOS(s)
+		_ = normAddr(s)
+		_ = conventionService(uint32(len(s)))
+	})
+}
+
+func FuzzXrayBridgeTargets(f *testing.F) {
+	f.Add([]byte(`{"reverse":{"bridges":[{"tag":"b","domain":"d"}]},"outbounds":[{"protocol":"freedom","settings":{"redirect":"127.0.0.1:5900"}}]}`))
+	f.Add([]byte("// c\n{\"reverse\":{\"bridges\":[1]},\"outbounds\":[{\"protocol\":\"freedom\",\"settings\":[]}]}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got := xrayBridgeTargets(b); len(got) > maxListed {
+			t.Fatalf("%d targets", len(got))
+		}
+	})
+}
+
+func FuzzYamlValues(f *testing.F) {
+	f.Add([]byte("tunnels:\n  desk:\n    proto: tcp\n    addr: 5901 # vnc\n"))
+	f.Add([]byte("ingress:\n  - hostname: a\n    service: ssh://localhost:22\n  - service: http_status:404\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, v := range yamlValues(b, "addr", "service", "url") {
+			if v == "" {
+				t.Fatal("empty value")
+			}
+		}
+		if got := yamlValues(b, "addr"); len(got) > maxListed {
+			t.Fatalf("%d values", len(got))
+		}
 	})
 }

@@ -191,7 +191,10 @@ func sshdSession(p source.Process, names []string) bool {
 	if contains(names, "sshd-session") || contains(names, "sshd-auth") {
 		return true
 	}
-	return contains(names, "sshd") && len(p.Cmdline) > 0 && strings.HasPrefix(p.Cmdline[0], "sshd:")
+	// OpenSSH 9.x titles its listening daemon "sshd: /usr/sbin/sshd -D
+	// [listener] 0 of 10-100 startups": not a session.
+	return contains(names, "sshd") && len(p.Cmdline) > 0 && strings.HasPrefix(p.Cmdline[0], "sshd:") &&
+		!strings.Contains(p.Cmdline[0], "[listener]")
 }
 
 // x11Forward reports an sshd X11 forwarding listener (display 10+).
@@ -431,9 +434,10 @@ func parseTunnelClient(names []string, args []string) (tunnelClient, bool) {
 	return tunnelClient{}, false
 }
 
-// frpConfig reads the relay server and proxies from an frpc configuration
-// (TOML or the legacy INI form), by key, without a full parser.
-func frpConfig(b []byte) (server string, proxies []string) {
+// frpConfig reads the relay server, the proxies and their local targets
+// ("127.0.0.1:3389") from an frpc configuration (TOML or the legacy INI
+// form), by key, without a full parser.
+func frpConfig(b []byte) (server string, proxies, locals []string) {
 	var addr, port string
 	var cur map[string]string
 	flush := func() {
@@ -445,7 +449,11 @@ func frpConfig(b []byte) (server string, proxies []string) {
 			p += " " + t
 		}
 		if lp := cur["localport"]; lp != "" {
-			p += " local " + net.JoinHostPort(nonEmpty(cur["localip"], "127.0.0.1"), lp)
+			l := net.JoinHostPort(nonEmpty(cur["localip"], "127.0.0.1"), lp)
+			p += " local " + l
+			if len(locals) < 100 {
+				locals = append(locals, l)
+			}
 		}
 		if rp := cur["remoteport"]; rp != "" {
 			p += " → remote port " + rp
@@ -497,7 +505,7 @@ func frpConfig(b []byte) (server string, proxies []string) {
 			server = net.JoinHostPort(addr, port)
 		}
 	}
-	return server, proxies
+	return server, proxies, locals
 }
 
 // tunnelClientFindings reports tunnel clients with what they expose.
@@ -520,7 +528,7 @@ func tunnelClientFindings(hostID, root string, snapshot bool, v *procView) []rep
 			}
 			if cfg != "" {
 				if b, err := readFileLimited(filepath.Join(root, cfg)); err == nil && b != nil {
-					srv, px := frpConfig(b)
+					srv, px, _ := frpConfig(b)
 					t.server = nonEmpty(t.server, srv)
 					t.remotes = append(t.remotes, px...)
 				}

@@ -89,7 +89,7 @@ func (d *Detector) Detect(ctx context.Context, env detect.Env) ([]report.Finding
 	}
 	in := input{
 		hostOS: src.Host().OS, hostID: env.Host.ID, root: src.Root(), snapshot: src.Snapshot(),
-		net: hn, procs: procs, conns: conns, svcs: svcs,
+		net: hn, procs: procs, conns: conns, svcs: svcs, hash: exeHasher(ctx, src),
 	}
 	return decide(in, &d.settings), errors.Join(perr, cerr, serr, herr)
 }
@@ -102,6 +102,9 @@ type input struct {
 	procs                []source.Process
 	conns                []source.Connection
 	svcs                 []source.Service
+	// hash gives the hex SHA-256 of a process's executable ("" when
+	// unknown); nil hashes nothing.
+	hash func(source.Process) string
 }
 
 // decide turns what was read into findings. It is pure.
@@ -123,6 +126,7 @@ func decide(in input, s *Settings) []report.Finding {
 	}
 	out = append(out, relayFindings(in.hostID, v)...)
 	out = append(out, tunnelClientFindings(in.hostID, in.root, in.snapshot, v)...)
+	out = append(out, localRelayFindings(in, v, newLocalAddrs(in.conns, in.net.Interfaces))...)
 	out = append(out, astrillFindings(in.hostID, v, in.svcs, in.net.Files)...)
 	report.Sort(out)
 	return out

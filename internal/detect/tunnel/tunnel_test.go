@@ -81,7 +81,37 @@ func TestFixtures(t *testing.T) {
 			{"tunnel.proxy.configured", "system-proxy", report.SeverityLow, map[string]string{"source": "/etc/environment", "settings": "relay:REDACTED@203.0.113.7:3128"}},
 			{"tunnel.proxy.configured", "system-proxy", report.SeverityLow, map[string]string{"source": "/etc/apt/apt.conf.d/95proxy"}},
 			{"tunnel.forwarding.enabled", "ip-forward", report.SeverityLow, nil},
-		}, 17},
+			// Configured forwards to this host's own remote-control ports, no session live.
+			{ruleLocalRelay, "ngrok", report.SeverityHigh, map[string]string{"observed": "configured", "service": "rdp", "configured_targets": "tcp 3389", "pids": "1300"}},
+			{ruleLocalRelay, "frp", report.SeverityHigh, map[string]string{"observed": "configured", "service": "ssh", "listener_name": "sshd", "configured_targets": "127.0.0.1:22"}},
+			{ruleLocalRelay, "chisel", report.SeverityHigh, map[string]string{"observed": "configured", "service": "ssh", "configured_targets": "R:2222:localhost:22"}},
+		}, 20},
+		{"linux-relay", []want{
+			// A socat copied as "syncd" dialling out to a controller and into x11vnc.
+			{ruleLocalRelay, "unknown", report.SeverityHigh, map[string]string{"pids": "[2100]", "name": "syncd", "listener_name": "x11vnc", "listener_pids": "2000",
+				"listener": "127.0.0.1:5900", "service": "vnc", "listener_tool": "x11vnc", "outside_endpoints": "tcp/203.0.113.9:7000 (outbound)", "direction": "outbound", "observed": "live"}},
+			// A forking socat port forward accepting from outside into sshd.
+			{ruleLocalRelay, "socat", report.SeverityHigh, map[string]string{"pids": "2201", "listener_name": "sshd", "accepted_by": "sshd (pid 1211)", "service": "ssh",
+				"outside_endpoints": "tcp/198.51.100.7:55000 (inbound)", "direction": "inbound", "observed": "live+configured"}},
+			// An unknown binary into xrdp over IPv6 loopback.
+			{ruleLocalRelay, "unknown", report.SeverityHigh, map[string]string{"name": "svc-helper", "listener_name": "xrdp", "service": "rdp", "local_connections": "[::1]:50500 → [::1]:3389",
+				"outside_endpoints": "2001:db8:ffff::50", "cmdline": "REDACTED"}},
+			{"tunnel.relay.listener", "socat", report.SeverityMedium, map[string]string{"pids": "2200"}},
+			{"tunnel.relay.ssh_forward", "ssh", report.SeverityLow, map[string]string{"pids": "3500"}},
+		}, 5},
+		{"windows-relay", []want{
+			{ruleLocalRelay, "unknown", report.SeverityHigh, map[string]string{"name": "RuntimeBroker64.exe", "pids": "4420", "listener_name": "svchost.exe", "listener_pids": "1100",
+				"service": "rdp", "outside_endpoints": "203.0.113.50:443", "local_connections": "127.0.0.1:50123 → 127.0.0.1:3389"}},
+			{ruleLocalRelay, "ngrok", report.SeverityHigh, map[string]string{"name": "ngrok.exe", "listener_name": "tvnserver.exe", "listener_tool": "tightvnc", "service": "vnc",
+				"local_connections": "[::1]:50200 → [::1]:5900", "configured_targets": "tcp 5900", "observed": "live+configured", "cmdline": "REDACTED"}},
+			{"tunnel.client.forward", "ngrok", report.SeverityMedium, nil},
+		}, 3},
+		{"macos-relay", []want{
+			{ruleLocalRelay, "cloudflared", report.SeverityHigh, map[string]string{"pids": "800", "listener_name": "launchd", "accepted_by": "screensharingd (pid 700)", "service": "vnc",
+				"outside_endpoints": "udp/198.41.200.13:7844", "configured_targets": "--url tcp://localhost:5900"}},
+			{ruleLocalRelay, "unknown", report.SeverityHigh, map[string]string{"name": "helperd", "accepted_by": "sshd (pid 950)", "service": "ssh", "observed": "live", "cmdline": "REDACTED"}},
+			{"tunnel.client.forward", "cloudflared", report.SeverityMedium, nil},
+		}, 3},
 		{"linux-clean", nil, 0},
 		{"linux-wgquick", []want{
 			{"tunnel.interface.default_route", "wireguard", report.SeverityMedium, map[string]string{"interface": "wg0", "default_routes": "0.0.0.0/0 (table 51820)"}},
@@ -308,11 +338,11 @@ func TestCmdlines(t *testing.T) {
 			t.Errorf("%v: %+v %v", c.args, tc, ok)
 		}
 	}
-	srv, px := frpConfig([]byte("serverAddr = \"203.0.113.1\"\nserverPort = 7000\n\n[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\nremotePort = 6000\n"))
+	srv, px, _ := frpConfig([]byte("serverAddr = \"203.0.113.1\"\nserverPort = 7000\n\n[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\nremotePort = 6000\n"))
 	if srv != "203.0.113.1:7000" || len(px) != 1 || !strings.Contains(px[0], "remote port 6000") {
 		t.Fatalf("frp %q %v", srv, px)
 	}
-	srv, px = frpConfig([]byte("[common]\nserver_addr = 198.51.100.1\nserver_port = 7000\n[rdp]\ntype = tcp\nlocal_port = 3389\nremote_port = 7001\n"))
+	srv, px, _ = frpConfig([]byte("[common]\nserver_addr = 198.51.100.1\nserver_port = 7000\n[rdp]\ntype = tcp\nlocal_port = 3389\nremote_port = 7001\n"))
 	if srv != "198.51.100.1:7000" || len(px) != 1 || !strings.Contains(px[0], "rdp tcp local 127.0.0.1:3389") {
 		t.Fatalf("frp ini %q %v", srv, px)
 	}
