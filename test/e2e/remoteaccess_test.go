@@ -335,6 +335,9 @@ func TestRenamedRealBinaries(t *testing.T) {
 		missing = append(missing, "npm meshcentral@1.1.55 under "+z+"/*/node_modules")
 	}
 	for _, c := range cases {
+		if mc == "" && strings.HasPrefix(c.src, "agents") {
+			continue // named above
+		}
 		if _, err := os.Stat(c.src); err != nil {
 			missing = append(missing, c.src)
 		}
