@@ -39,7 +39,11 @@ var sshAnalyzer = analyzer{
 				Summary: fmt.Sprintf("Reverse SSH: %s opened TCP to %s but acts as the SSH server, so the far end logs into this host through a connection it made.", f.Client.Addr, f.Server)})
 			return
 		}
-		typed := humanPaced(sd) && sd.BareACKs > 2*cd.BareACKs+4
+		// Typed into: the far end's small records at human pace, most
+		// bare ACKs from its side, and this side answering with small
+		// echoes and output — not a bulk transfer (a git push or scp
+		// upload also gets small window adjustments and ACKs back).
+		typed := humanPaced(sd) && sd.BareACKs > 2*cd.BareACKs+4 && cd.SmallFrac() >= 0.5
 		if typed && c.e.local(f.Client.Addr) {
 			c.emit(result{Rule: "network.ssh.reverse", Tool: "ssh", Category: report.CategoryTunnel,
 				Severity: report.SeverityHigh, Conf: 0.7, Extra: ex,
