@@ -100,6 +100,11 @@ var zooCases = []zooCase{
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	// Negatives: nothing above low on the wire.
 	{name: "vnc-viewer-out", maxWire: "low"},
+	{name: "upload", maxWire: "low"},
+	{name: "ssh-terminal-echo", maxWire: "low"},
+	{name: "video-call-screenshare", maxWire: "low"},
+	{name: "streaming", maxWire: "low"},
+	{name: "git-push", maxWire: "low"},
 	{name: "rdp-shadow",
 		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
 		wire: []want{{"network.rdp.session", "rdp", "high"}}},

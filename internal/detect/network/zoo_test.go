@@ -111,6 +111,18 @@ func TestZooCaptures(t *testing.T) {
 				map[string]string{"controlled": "10.210.0.2:", "controlled_opened_connection": "true", "host_role": "controlled"}, nil}}, report.SeverityLow},
 		// Roles swapped: the laptop's person drives a far VNC server.
 		{"zoo-vnc-viewer-out.pcap", nil, report.SeverityLow},
+		// Benign look-alikes, recorded from the real things: nothing above
+		// low. A throttled HTTPS upload (30 s, and 10 minutes at 20 KB/s); the laptop's person typing in a
+		// far shell (this host is the input side: low at most); a video
+		// call sharing the laptop's screen (WebRTC between two Chromiums,
+		// media both ways over UDP); HLS streaming to a player on the
+		// laptop; a large git push over SSH.
+		{"zoo-upload.pcap", nil, report.SeverityLow},
+		{"zoo-upload-10min.pcap", nil, report.SeverityLow},
+		{"zoo-ssh-terminal-echo.pcap", nil, report.SeverityLow},
+		{"zoo-video-call-screenshare.pcap", nil, report.SeverityLow},
+		{"zoo-streaming.pcap", nil, report.SeverityLow},
+		{"zoo-git-push.pcap", nil, report.SeverityLow},
 		// FreeRDP's shadow server sharing the live desktop.
 		{"zoo-rdp-shadow.pcap", []want{
 			{"network.rdp.session", "rdp", report.SeverityHigh,
