@@ -121,6 +121,9 @@ func TestZooCaptures(t *testing.T) {
 		{"zoo-upload-10min.pcap", nil, report.SeverityLow},
 		{"zoo-ssh-terminal-echo.pcap", nil, report.SeverityLow},
 		{"zoo-video-call-screenshare.pcap", nil, report.SeverityLow},
+		// The same call relayed over TURN/TCP (coturn): media on one TCP
+		// flow the laptop opened, screen out and camera in.
+		{"zoo-video-call-screenshare-tcp.pcap", nil, report.SeverityLow},
 		{"zoo-streaming.pcap", nil, report.SeverityLow},
 		{"zoo-git-push.pcap", nil, report.SeverityLow},
 		// FreeRDP's shadow server sharing the live desktop.
