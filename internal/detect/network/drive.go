@@ -24,9 +24,9 @@ const (
 	// maxInputModalFrac: the largest share of input gaps in one log2
 	// bucket. A machine's cadence (audio frames every 20 ms, keepalives
 	// every N s, polls) piles into one bucket; a person's keys, pointer
-	// moves and pauses spill into others (a steady typist still puts
-	// ~90 % of gaps between 128 and 255 ms: a recorded ssh -R session).
-	maxInputModalFrac = 0.95
+	// moves and pauses spill into others (a steady typist still puts up to
+	// 96 % of gaps between 128 and 255 ms: recorded ssh -R sessions).
+	maxInputModalFrac = 0.985
 	// Screen side: at least minScreenBytes of payload, minScreenRatio
 	// times the input side's, with MTU-scale segments (≥ minScreenMax). A
 	// terminal in a VNC session sends little more than its input (text
