@@ -238,3 +238,25 @@ zbin() {
   cp -f "$p" "$d/$n" && chmod 755 "$d/$n"
   echo "$d/$n"
 }
+
+# zterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
+# in it wherever the pointer goes). zwork DISPLAY SECONDS: a person at a
+# viewer on DISPLAY works in that terminal: commands typed at a human pace
+# whose output scrolls the screen, a pause to read, mouse moves.
+zterm() {
+  DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
+  zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
+}
+zwork() {
+  local d=$1 end=$((SECONDS + $2)) i=0 x
+  local cmds=("ls -l /usr/bin | head -40" "df -h" "ps aux | head -30" "ls -la /etc | tail -35" "free -m" "head -40 /etc/services" "uname -a" "env | sort | head -30")
+  while [ $SECONDS -lt $end ]; do
+    ztype "$d" "${cmds[i % ${#cmds[@]}]}"; i=$((i + 1))
+    DISPLAY=:$d xdotool key Return 2>/dev/null || true
+    for x in 120 260 400 540; do DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 300)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1)); done
+    sleep 1.$((RANDOM % 8))
+  done
+}
+
+# zestab NS PORT: an established TCP connection with local or remote PORT in NS.
+zestab() { zinns "$1" ss -Htn state established "( sport = :$2 or dport = :$2 )" | grep -q .; }

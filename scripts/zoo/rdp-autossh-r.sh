@@ -11,33 +11,13 @@
 # xrdp runs with a private /run/xrdp (bind mount inside `ip netns exec`'s
 # own mount namespace) so that other zoos' xrdp do not collide with it.
 
-# rterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
-# in it wherever the pointer goes). rwork DISPLAY SECONDS: a person at a
-# viewer on DISPLAY works in that terminal: commands typed at a human pace
-# whose output scrolls the screen, a pause to read, mouse moves.
-rterm() {
-  DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
-  zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
-}
-rwork() {
-  local d=$1 end=$((SECONDS + $2)) i=0 x
-  local cmds=("ls -l /usr/bin | head -40" "df -h" "ps aux | head -30" "ls -la /etc | tail -35" "free -m" "head -40 /etc/services" "uname -a" "env | sort | head -30")
-  while [ $SECONDS -lt $end ]; do
-    ztype "$d" "${cmds[i % ${#cmds[@]}]}"; i=$((i + 1))
-    DISPLAY=:$d xdotool key Return 2>/dev/null || true
-    for x in 120 260 400 540; do DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 300)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1)); done
-    sleep 1.$((RANDOM % 8))
-  done
-}
-# zestab NS PORT: an established TCP connection with local or remote PORT in NS.
-zestab() { zinns "$1" ss -Htn state established "( sport = :$2 or dport = :$2 )" | grep -q .; }
 
 zoo_install() { zapt xrdp freerdp2-x11 x11vnc xvfb xterm xdotool autossh openssh-client openssh-server; }
 zoo_setup() {
   local x="$ZOO_STATE/xrdp"
   mkdir -p "$x/run"
   zxvfb $((ZOO_DISPLAY + 1)); zxvfb $((ZOO_DISPLAY + 2))
-  rterm $((ZOO_DISPLAY + 1))
+  zterm $((ZOO_DISPLAY + 1))
   zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -localhost -rfbport 5901 -forever -shared -nopw -quiet
   # xrdp.ini: the stock [Globals] and [Channels], loopback only, one
   # session type (the laptop's own screen through x11vnc), autorun.
@@ -64,5 +44,5 @@ zoo_session() {
   # The session is up once xrdp has connected to the laptop's screen.
   zwait_cmd 150 zestab $NS_LAP 5901
   zfocus $((ZOO_DISPLAY + 2)) xfreerdp
-  rwork $((ZOO_DISPLAY + 2)) "$ZOO_SECS"
+  zwork $((ZOO_DISPLAY + 2)) "$ZOO_SECS"
 }

@@ -12,7 +12,6 @@ sterm() {
   DISPLAY=:$1 zbg xterm -geometry 100x36+0+0
   zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
 }
-zestab() { zinns "$1" ss -Htn state established "( sport = :$2 or dport = :$2 )" | grep -q .; }
 
 zoo_install() { zapt freerdp2-shadow-x11 freerdp2-x11 winpr-utils xvfb xterm xdotool tcpdump ethtool iproute2; }
 zoo_setup() {

@@ -9,26 +9,6 @@
 # TCP flow 10.210.0.1 → 10.210.0.2:8388 carrying the screen out and the
 # input in.
 
-# rterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
-# in it wherever the pointer goes). rwork DISPLAY SECONDS: a person at a
-# viewer on DISPLAY works in that terminal: commands typed at a human pace
-# whose output scrolls the screen, a pause to read, mouse moves.
-rterm() {
-  DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
-  zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
-}
-rwork() {
-  local d=$1 end=$((SECONDS + $2)) i=0 x
-  local cmds=("ls -l /usr/bin | head -40" "df -h" "ps aux | head -30" "ls -la /etc | tail -35" "free -m" "head -40 /etc/services" "uname -a" "env | sort | head -30")
-  while [ $SECONDS -lt $end ]; do
-    ztype "$d" "${cmds[i % ${#cmds[@]}]}"; i=$((i + 1))
-    DISPLAY=:$d xdotool key Return 2>/dev/null || true
-    for x in 120 260 400 540; do DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 300)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1)); done
-    sleep 1.$((RANDOM % 8))
-  done
-}
-# zestab NS PORT: an established TCP connection with local or remote PORT in NS.
-zestab() { zinns "$1" ss -Htn state established "( sport = :$2 or dport = :$2 )" | grep -q .; }
 
 zoo_install() { zapt x11vnc xvfb xterm xdotool tigervnc-viewer shadowsocks-libev; }
 zoo_setup() {
@@ -36,7 +16,7 @@ zoo_setup() {
   pw=$(head -c 18 /dev/urandom | base64)
   echo "$pw" >"$ZOO_STATE/ss-password"
   zxvfb $((ZOO_DISPLAY + 1)); zxvfb $((ZOO_DISPLAY + 2))
-  rterm $((ZOO_DISPLAY + 1))
+  zterm $((ZOO_DISPLAY + 1))
   zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -localhost -rfbport 5900 -forever -shared -nopw -quiet
   zbg zinns $NS_LAP "$(zbin ss-server)" -s 0.0.0.0 -p 8388 -k "$pw" -m chacha20-ietf-poly1305 -u
   zbg zinns $NS_CTL ss-tunnel -s $ZOO_LAP -p 8388 -k "$pw" -m chacha20-ietf-poly1305 -b 127.0.0.1 -l 5900 -L 127.0.0.1:5900
@@ -49,5 +29,5 @@ zoo_session() {
   # The session is up once ss-server holds a connection to x11vnc.
   zwait_cmd 100 zestab $NS_LAP 5900
   zfocus $((ZOO_DISPLAY + 2)) "TigerVNC Viewer"
-  rwork $((ZOO_DISPLAY + 2)) "$ZOO_SECS"
+  zwork $((ZOO_DISPLAY + 2)) "$ZOO_SECS"
 }

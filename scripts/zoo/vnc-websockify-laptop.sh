@@ -9,12 +9,8 @@
 # in). The companion scenario vnc-websockify puts the gateway on a host
 # next to the laptop instead.
 
-# rterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
+# zterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
 # in it wherever the pointer goes).
-rterm() {
-  DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
-  zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
-}
 
 zoo_install() {
   zapt x11vnc xvfb xterm xdotool websockify novnc chromium openssl
@@ -27,7 +23,7 @@ zoo_setup() {
     -subj /CN=laptop.example -addext subjectAltName=IP:$ZOO_LAP \
     -keyout "$x/gw.key" -out "$x/gw.crt" 2>/dev/null
   zxvfb $((ZOO_DISPLAY + 1))
-  rterm $((ZOO_DISPLAY + 1))
+  zterm $((ZOO_DISPLAY + 1))
   zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -localhost -rfbport 5900 -forever -shared -nopw -quiet
   zbg zinns $NS_LAP "$(zbin websockify)" --web /usr/share/novnc --cert "$x/gw.crt" --key "$x/gw.key" $ZOO_LAP:6080 127.0.0.1:5900
   zwait_port $NS_LAP 127.0.0.1 5900

@@ -10,12 +10,8 @@
 # runs through the laptop's forwarding — the controller↔gateway TLS.
 ZOO_IFACE=$IF_LAP2
 
-# rterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
+# zterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
 # in it wherever the pointer goes).
-rterm() {
-  DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
-  zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
-}
 
 zoo_install() {
   zapt x11vnc xvfb xterm xdotool websockify novnc chromium openssl
@@ -28,7 +24,7 @@ zoo_setup() {
     -subj /CN=gateway.example -addext subjectAltName=IP:$ZOO_TGT \
     -keyout "$x/gw.key" -out "$x/gw.crt" 2>/dev/null
   zxvfb $((ZOO_DISPLAY + 1))
-  rterm $((ZOO_DISPLAY + 1))
+  zterm $((ZOO_DISPLAY + 1))
   zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -rfbport 5900 -forever -shared -nopw -quiet
   zbg zinns $NS_TGT websockify --web /usr/share/novnc --cert "$x/gw.crt" --key "$x/gw.key" $ZOO_TGT:6080 $ZOO_LAP:5900
   zwait_port $NS_LAP $ZOO_LAP 5900
