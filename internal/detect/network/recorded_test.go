@@ -95,17 +95,7 @@ func TestRecordedCaptures(t *testing.T) {
 					t.Fatalf("missing %s %s %s in:\n%s", w.rule, w.tool, w.sev, list(fs))
 				}
 				used[found] = true
-				for k, v := range w.evidence {
-					if got := fmt.Sprint(fs[found].Evidence[k]); !strings.Contains(got, v) {
-						t.Errorf("%s evidence %s = %q, want %q", w.rule, k, got, v)
-					}
-				}
-				for k, r := range w.num {
-					v, ok := number(fs[found].Evidence[k])
-					if !ok || v < r[0] || v > r[1] {
-						t.Errorf("%s evidence %s = %v, want within %v", w.rule, k, fs[found].Evidence[k], r)
-					}
-				}
+				checkEvidence(t, w.rule, fs[found], w.evidence, w.num)
 				// A near controller: the application round trip is the
 				// handshake's (±60 ms).
 				if _, app := w.num["app_rtt_ms"]; app && w.num["handshake_rtt_ms"][0] >= 150 {
@@ -128,6 +118,23 @@ func TestRecordedCaptures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkEvidence asserts a finding's evidence: each key in ev contains its
+// value, each key in num is a number within its range.
+func checkEvidence(t *testing.T, rule string, f report.Finding, ev map[string]string, num map[string][2]float64) {
+	t.Helper()
+	for k, v := range ev {
+		if got := fmt.Sprint(f.Evidence[k]); !strings.Contains(got, v) {
+			t.Errorf("%s evidence %s = %q, want %q", rule, k, got, v)
+		}
+	}
+	for k, r := range num {
+		v, ok := number(f.Evidence[k])
+		if !ok || v < r[0] || v > r[1] {
+			t.Errorf("%s evidence %s = %v, want within %v", rule, k, f.Evidence[k], r)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package network
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -159,17 +158,7 @@ func TestZooCaptures(t *testing.T) {
 					t.Fatalf("missing %s %s ≥ %s in:\n%s", w.rule, w.tool, w.sev, list(fs))
 				}
 				used[found] = true
-				for k, v := range w.evidence {
-					if got := fmt.Sprint(fs[found].Evidence[k]); !strings.Contains(got, v) {
-						t.Errorf("%s evidence %s = %q, want %q", w.rule, k, got, v)
-					}
-				}
-				for k, r := range w.num {
-					v, ok := number(fs[found].Evidence[k])
-					if !ok || v < r[0] || v > r[1] {
-						t.Errorf("%s evidence %s = %v, want within %v", w.rule, k, fs[found].Evidence[k], r)
-					}
-				}
+				checkEvidence(t, w.rule, fs[found], w.evidence, w.num)
 			}
 			for i, f := range fs {
 				if !used[i] && f.Severity > c.max {
