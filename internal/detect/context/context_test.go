@@ -250,6 +250,10 @@ func TestWindowsFacts(t *testing.T) {
 	if f.TimeZone != "Asia/Shanghai" {
 		t.Errorf("tz %q", f.TimeZone)
 	}
+	// Zones the hand-written table of 28 lacked come from the CLDR table.
+	if g := (&WindowsContext{TimeZoneKeyName: "Greenwich Standard Time"}).Facts(); g.TimeZone != "Atlantic/Reykjavik" || g.TimeZoneRaw != "Greenwich Standard Time" {
+		t.Errorf("Greenwich Standard Time: %q / %q", g.TimeZone, g.TimeZoneRaw)
+	}
 	var got []string
 	for _, in := range f.Inputs {
 		got = append(got, fmt.Sprintf("%s/%s/%v", in.Name, in.Lang, in.IME))

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/detect/context/winzones"
 )
 
 // FileWindows is the Windows snapshot file: the registry and WTS facts.
@@ -83,24 +85,9 @@ var windowsIMEs = map[string]string{
 	"{03B5835F-F03C-411B-9CE2-AA23E1171E36}": "Microsoft Japanese IME",
 }
 
-// windowsZones maps Windows time-zone key names to IANA zones.
-var windowsZones = map[string]string{
-	"Eastern Standard Time": "America/New_York", "Central Standard Time": "America/Chicago",
-	"Mountain Standard Time": "America/Denver", "US Mountain Standard Time": "America/Phoenix",
-	"Pacific Standard Time": "America/Los_Angeles", "Alaskan Standard Time": "America/Anchorage",
-	"Hawaiian Standard Time": "Pacific/Honolulu", "Atlantic Standard Time": "America/Halifax",
-	"US Eastern Standard Time": "America/Indianapolis", "Canada Central Standard Time": "America/Regina",
-	"Korea Standard Time": "Asia/Seoul", "North Korea Standard Time": "Asia/Pyongyang", "China Standard Time": "Asia/Shanghai",
-	"Taipei Standard Time": "Asia/Taipei", "Tokyo Standard Time": "Asia/Tokyo", "Singapore Standard Time": "Asia/Singapore",
-	"SE Asia Standard Time": "Asia/Bangkok", "India Standard Time": "Asia/Kolkata", "Russian Standard Time": "Europe/Moscow",
-	"GMT Standard Time": "Europe/London", "W. Europe Standard Time": "Europe/Berlin", "Romance Standard Time": "Europe/Paris",
-	"Central European Standard Time": "Europe/Warsaw", "FLE Standard Time": "Europe/Kiev", "UTC": "Etc/UTC",
-	"Arabian Standard Time": "Asia/Dubai", "Pakistan Standard Time": "Asia/Karachi", "Vladivostok Standard Time": "Asia/Vladivostok",
-}
-
 // Facts turns the Windows facts into the common model.
 func (wc *WindowsContext) Facts() *Facts {
-	f := &Facts{OS: "windows", TimeZoneRaw: wc.TimeZoneKeyName, TimeZone: windowsZones[wc.TimeZoneKeyName]}
+	f := &Facts{OS: "windows", TimeZoneRaw: wc.TimeZoneKeyName, TimeZone: winzones.IANA(wc.TimeZoneKeyName)}
 	seenLoc := map[string]bool{}
 	users := append([]WindowsUser(nil), wc.Users...)
 	sort.SliceStable(users, func(i, j int) bool { return users[i].SID < users[j].SID })
