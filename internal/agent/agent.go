@@ -46,6 +46,7 @@ type Agent struct {
 	runner  *detect.Runner
 	health  map[string]report.DetectorHealth
 	started time.Time
+	live    *liveSet
 }
 
 // Run starts the agent and blocks until ctx ends, then stops within the
@@ -90,60 +91,14 @@ func (a *Agent) Run(ctx context.Context) error {
 		senders.Go("sender-"+s.Transport.Name(), s.Run)
 	}
 	fired := make(chan string, 16)
-	for _, in := range a.runnerSnapshot().Instances {
-		reg, ok := detect.Lookup(in.Name)
-		if !ok || reg.Trigger == nil {
-			continue
-		}
-		name := in.Name
-		g.Go("trigger-"+name, func(ctx context.Context) error {
-			err := reg.Trigger(ctx, func() {
-				select {
-				case fired <- name:
-				default:
-				}
-			})
-			if err != nil && ctx.Err() == nil {
-				// No events on this OS or no permission: the interval still
-				// runs the detector, so the agent carries on.
-				log.Info("trigger_unavailable", zap.String("detector", name), zap.Error(err))
-				<-ctx.Done()
-			}
-			return ctx.Err()
-		})
-	}
-	// Streaming detectors (live traffic) watch for the agent's whole life.
-	for _, in := range a.runnerSnapshot().Instances {
-		st, ok := in.Detector.(detect.Streamer)
-		if !ok {
-			continue
-		}
-		name := in.Name
-		dlog := log.With(zap.String("detector", name))
-		g.Go("stream-"+name, func(ctx context.Context) error {
-			emit := func(fs []report.Finding) {
-				done, errs := a.runnerSnapshot().Finish(name, host, time.Now(), fs)
-				for _, e := range errs {
-					dlog.Warn("invalid_finding", zap.Error(e))
-				}
-				if err := pl.Submit(done); err != nil {
-					dlog.Error("report_failed", zap.Error(err))
-				}
-				a.setHealth(name, report.DetectorHealth{OK: true, LastRun: time.Now().UTC()})
-			}
-			err := st.Stream(ctx, detect.Env{Source: src, Host: host, Logger: dlog, Now: time.Now()}, emit)
-			if err != nil && ctx.Err() == nil {
-				dlog.Warn("stream_stopped", zap.Error(err))
-				a.setHealth(name, report.DetectorHealth{OK: false, LastRun: time.Now().UTC(), Error: err.Error()})
-				<-ctx.Done()
-			}
-			return ctx.Err()
-		})
-	}
+	lv := &liveSet{agent: a, ctx: ctx, src: src, host: host, pl: pl, fired: fired, running: map[string]*liveActor{}}
+	lv.apply(cfg)
+	a.live = lv
 	g.Go("scheduler", func(ctx context.Context) error { return a.schedule(ctx, src, pl, fired) })
 	g.Go("heartbeat", func(ctx context.Context) error { return a.heartbeats(ctx, pl, cfg.Report.HeartbeatInterval) })
 	log.Info("agent_started", zap.String("version", a.Version), zap.String("host", host.Name), zap.Int("detectors", len(a.runnerSnapshot().Instances)))
 	err = g.Wait()
+	lv.stopAll()
 
 	// Final heartbeat, flushed for a bounded time, then the senders stop.
 	if herr := pl.Heartbeat(a.heartbeat(report.EventStop, 0, cfg.Report.HeartbeatInterval)); herr != nil {
@@ -159,6 +114,55 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// reload reads the config again and applies it: detector settings,
+// intervals and the allowlist at once (streaming detectors and triggers whose
+// settings changed are restarted, disabled ones stopped); settings that need
+// a restart are named in a log line and keep their old values. An invalid
+// config is rejected and the old one kept.
+func (a *Agent) reload(next map[string]time.Time) {
+	old := a.config()
+	cfg, err := a.load()
+	if err != nil {
+		a.Logger.Error("config_reload_rejected", zap.String("config", a.ConfigPath), zap.Error(err))
+		return
+	}
+	enabled := map[string]bool{}
+	for _, in := range a.runnerSnapshot().Instances {
+		enabled[in.Name] = true
+		if old == nil || old.DetectorKey(in.Name) != cfg.DetectorKey(in.Name) {
+			next[in.Name] = time.Now() // run at once with the new settings
+		}
+	}
+	a.mu.Lock()
+	for name := range a.health {
+		if !enabled[name] {
+			delete(a.health, name) // disabled: heartbeats stop naming it
+		}
+	}
+	a.mu.Unlock()
+	if a.live != nil {
+		a.live.apply(cfg)
+	}
+	if old != nil {
+		if keys := old.RestartSettings(cfg); len(keys) > 0 {
+			a.Logger.Warn("config_reload_needs_restart", zap.Strings("settings", keys),
+				zap.String("config", a.ConfigPath), zap.String("detail", "these settings keep their old values until the agent restarts"))
+		}
+		// The running agent still uses the old ones: a later reload
+		// compares against what runs, so it names them again.
+		a.mu.Lock()
+		cfg.Log, cfg.Report = old.Log, old.Report
+		a.mu.Unlock()
+	}
+	a.Logger.Info("config_reloaded", zap.String("config", a.ConfigPath))
+}
+
+func (a *Agent) config() *config.Config {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg
 }
 
 // load reads the config and builds a runner from it.
@@ -234,11 +238,7 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 			return ctx.Err()
 		case <-a.Reload:
 			timer.Stop()
-			if _, err := a.load(); err != nil {
-				a.Logger.Error("config_reload_rejected", zap.String("config", a.ConfigPath), zap.Error(err))
-			} else {
-				a.Logger.Info("config_reloaded", zap.String("config", a.ConfigPath))
-			}
+			a.reload(next)
 		case name := <-fired:
 			timer.Stop()
 			a.Logger.Debug("detector_triggered", zap.String("detector", name))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -369,4 +370,45 @@ func lineOfSeq(root *yaml.Node, i int, keys ...string) int {
 		return 0
 	}
 	return n.Content[i].Line
+}
+
+// DetectorKey identifies a detector's effective configuration (enabled,
+// timeout, interval and its own settings): two configs with the same key run
+// the detector the same way, so the running agent restarts a streaming
+// detector or trigger on reload exactly when its key changes.
+func (c *Config) DetectorKey(name string) string {
+	ds := c.Detectors[name]
+	var b strings.Builder
+	fmt.Fprintf(&b, "timeout=%s interval=%s", ds.Timeout, ds.Interval)
+	if ds.Enabled != nil {
+		fmt.Fprintf(&b, " enabled=%t", *ds.Enabled)
+	}
+	if ds.Settings.Kind != 0 {
+		out, err := yaml.Marshal(&ds.Settings)
+		if err != nil {
+			// Unreachable for a node that parsed; never equal to a real key.
+			return fmt.Sprintf("%s unencodable=%v", b.String(), err)
+		}
+		b.WriteString(" settings=")
+		b.Write(out)
+	}
+	return b.String()
+}
+
+// RestartSettings names the top-level settings that differ between c and
+// next and take effect only when the agent restarts (report outputs, spool,
+// heartbeat interval, log level); a reload keeps the old values of these.
+func (c *Config) RestartSettings(next *Config) []string {
+	var out []string
+	if c.Log != next.Log {
+		out = append(out, "log.level")
+	}
+	a, b := reflect.ValueOf(c.Report), reflect.ValueOf(next.Report)
+	for i := range a.NumField() {
+		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+			tag, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("yaml"), ",")
+			out = append(out, "report."+tag)
+		}
+	}
+	return out
 }
