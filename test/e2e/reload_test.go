@@ -54,7 +54,9 @@ func TestRunReloadRetunesAndStopsCapture(t *testing.T) {
 	}
 	logCount := func(substr string) int { return strings.Count(stderr.String(), substr) }
 
-	waitFor("capture at cpu_budget 0.5", func() bool { return logCount(`"capture_started"`) == 1 && strings.Contains(stderr.String(), `"cpu_budget":0.5`) })
+	waitFor("capture at cpu_budget 0.5", func() bool {
+		return logCount(`"capture_started"`) == 1 && strings.Contains(stderr.String(), `"cpu_budget":0.5`)
+	})
 	first := packetSockets(t, pid)
 	if len(first) == 0 {
 		t.Fatalf("capture started but the agent holds no AF_PACKET socket; stderr:\n%s", stderr.String())
