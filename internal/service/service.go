@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // Action is a service-manager verb.
@@ -70,13 +70,8 @@ func runCommand(ctx context.Context, name string, args ...string) (string, error
 	if !allowedCommands[name] {
 		return "", fmt.Errorf("command %s is not allowlisted", name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
+	out, err := command.RunWith(ctx, command.Options{Timeout: 30 * time.Second, Combined: true, InheritEnv: true}, append([]string{name}, args...)...)
+	return string(out), err
 }
 
 // copyFile installs src at dst with mode, atomically; a no-op when they are

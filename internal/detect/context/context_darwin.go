@@ -5,16 +5,15 @@ package hostcontext
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"time"
+
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // liveIdle is the macOS idle seam: HIDIdleTime of IOHIDSystem (the time
 // since the last input event, not the input itself).
 func liveIdle(ctx context.Context, _ string, _ *Facts) *time.Duration {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "/usr/sbin/ioreg", "-a", "-c", "IOHIDSystem", "-r", "-d", "1").Output()
+	out, err := command.RunWith(ctx, command.Options{Timeout: 5 * time.Second}, "/usr/sbin/ioreg", "-a", "-c", "IOHIDSystem", "-r", "-d", "1")
 	if err != nil {
 		return nil
 	}

@@ -4,26 +4,17 @@ package lan
 
 import (
 	"context"
-	"fmt"
-	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // liveNeighbors runs /usr/sbin/arp -an (by absolute path, under a timeout):
 // the route-socket dump it prints is not worth re-implementing.
 func liveNeighbors(ctx context.Context, _ string) ([]Neighbor, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	b, err := exec.CommandContext(ctx, "/usr/sbin/arp", "-an").Output()
-	if len(b) > maxSmallFile {
-		b = b[:maxSmallFile]
-	}
-	if err != nil {
-		err = fmt.Errorf("arp -an: %w", err)
-	}
+	b, err := command.RunWith(ctx, command.Options{Timeout: 5 * time.Second, MaxOutput: maxSmallFile}, "/usr/sbin/arp", "-an")
 	return parseDarwinARP(b), err
 }
 

@@ -6,11 +6,11 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // ipPaths are where iproute2's ip lives; it is run by absolute path only.
@@ -34,12 +34,7 @@ func ipv6Neighbors(ctx context.Context) ([]Neighbor, error) {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		b, err := exec.CommandContext(ctx, p, "-6", "neigh", "show").Output()
-		if len(b) > maxSmallFile {
-			b = b[:maxSmallFile]
-		}
+		b, err := command.RunWith(ctx, command.Options{Timeout: 5 * time.Second, MaxOutput: maxSmallFile}, p, "-6", "neigh", "show")
 		return parseIPNeigh(b), err
 	}
 	return nil, nil

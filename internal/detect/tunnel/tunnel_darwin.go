@@ -5,39 +5,9 @@ package tunnel
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"time"
+
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
-
-// maxCommandOutput bounds one command's output.
-const maxCommandOutput = 16 << 20
-
-type limitedBuffer struct {
-	buf []byte
-	max int
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if len(b.buf)+len(p) > b.max {
-		return 0, fmt.Errorf("output larger than %d bytes", b.max)
-	}
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-// runTool runs a system tool by absolute path under a timeout.
-func runTool(ctx context.Context, argv ...string) ([]byte, error) {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out := &limitedBuffer{max: maxCommandOutput}
-	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
-	cmd.Stdout = out
-	cmd.Env = []string{"LANG=C", "PATH=/usr/bin:/bin:/usr/sbin:/sbin"}
-	if err := cmd.Run(); err != nil {
-		return out.buf, fmt.Errorf("%s: %w", argv[0], err)
-	}
-	return out.buf, nil
-}
 
 // liveFiles is the macOS acquisition seam: interfaces with addresses
 // (route sockets, through the Go runtime), `netstat -rn` and
@@ -52,12 +22,12 @@ func liveFiles(ctx context.Context, root, hostOS string) (fileSet, error) {
 	} else {
 		ls.put(FileInterfaces, ifs)
 	}
-	if b, err := runTool(ctx, "/usr/sbin/netstat", "-rn"); err != nil {
+	if b, err := command.Run(ctx, "/usr/sbin/netstat", "-rn"); err != nil {
 		ls.fail(err)
 	} else {
 		ls.files[FileNetstatRoutes] = b
 	}
-	if b, err := runTool(ctx, "/usr/sbin/scutil", "--proxy"); err != nil {
+	if b, err := command.Run(ctx, "/usr/sbin/scutil", "--proxy"); err != nil {
 		ls.fail(err)
 	} else {
 		ls.files[FileScutilProxy] = b

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"time"
+
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // darwinCommands are the macOS sources, run by absolute path.
@@ -23,36 +23,15 @@ var darwinCommands = []struct {
 	{FileClamshell, []string{"/usr/sbin/ioreg", "-r", "-k", "AppleClamshellState", "-d", "1", "-a"}},
 }
 
-// maxCommandOutput bounds one command's output.
-const maxCommandOutput = 64 << 20
-
-type limitedBuffer struct {
-	buf []byte
-	max int
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if len(b.buf)+len(p) > b.max {
-		return 0, fmt.Errorf("output larger than %d bytes", b.max)
-	}
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
 func runDarwin(ctx context.Context) (outs [4][]byte, err error) {
 	var errs []error
 	for i, c := range darwinCommands {
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		out := &limitedBuffer{max: maxCommandOutput}
-		cmd := exec.CommandContext(cctx, c.argv[0], c.argv[1:]...)
-		cmd.Stdout = out
-		cmd.Env = []string{"LANG=C", "PATH=/usr/bin:/bin:/usr/sbin:/sbin"}
-		if rerr := cmd.Run(); rerr != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.argv[0], rerr))
+		out, rerr := command.Run(ctx, c.argv...)
+		if rerr != nil {
+			errs = append(errs, rerr)
 		} else {
-			outs[i] = out.buf
+			outs[i] = out
 		}
-		cancel()
 	}
 	return outs, errors.Join(errs...)
 }
