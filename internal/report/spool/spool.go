@@ -78,6 +78,7 @@ type Spool struct {
 	next   uint64
 	st     state
 	closed bool
+	rotate bool // the current segment failed a write: start a new one
 	notify chan struct{}
 }
 
@@ -185,9 +186,27 @@ func (s *Spool) loadState() error {
 	return nil
 }
 
-// saveState replaces state.json atomically and durably.
-func (s *Spool) saveState() error {
-	b, _ := json.Marshal(s.st)
+// saveState replaces state.json atomically and durably with st, and only
+// then makes st the spool's state: a failed write or fsync leaves the old
+// state in force (nothing newly counted as delivered or dropped). When the
+// rename happened but could not be made durable, the old state is put back
+// so that what a restart reads agrees with what the spool reported.
+func (s *Spool) saveState(st state) error {
+	if err := s.writeState(st); err != nil {
+		return err
+	}
+	if err := syncDir(s.dir); err != nil {
+		_ = s.writeState(s.st)
+		return err
+	}
+	s.st = st
+	return nil
+}
+
+// writeState writes st to a temporary file, fsyncs it and renames it over
+// state.json.
+func (s *Spool) writeState(st state) error {
+	b, _ := json.Marshal(st)
 	tmp := filepath.Join(s.dir, "state.json.tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -204,19 +223,9 @@ func (s *Spool) saveState() error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("spool: close state: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(s.dir, "state.json")); err != nil {
+	if err := replaceFile(tmp, filepath.Join(s.dir, "state.json")); err != nil {
 		return fmt.Errorf("spool: replace state: %w", err)
 	}
-	return syncDir(s.dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil // not supported everywhere (Windows)
-	}
-	defer d.Close()
-	_ = d.Sync()
 	return nil
 }
 
@@ -244,9 +253,11 @@ func (s *Spool) Append(items ...[]byte) (uint64, error) {
 		return 0, err
 	}
 	if _, err := s.cur.Write(buf); err != nil {
+		s.abandon(seg)
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	if err := s.cur.Sync(); err != nil {
+		s.abandon(seg)
 		return 0, fmt.Errorf("spool: fsync: %w", err)
 	}
 	seg.size += int64(len(buf))
@@ -262,12 +273,25 @@ func (s *Spool) Append(items ...[]byte) (uint64, error) {
 	return first, nil
 }
 
+// abandon undoes a failed append: the segment is cut back to its last
+// durable record and closed, and the next append starts a new segment, so
+// records written but not fsync'd are never counted (nor read back with a
+// sequence number of later records).
+func (s *Spool) abandon(seg *segment) {
+	if s.cur != nil {
+		_ = s.cur.Truncate(seg.size)
+		_ = s.cur.Close()
+		s.cur = nil
+	}
+	s.rotate = true
+}
+
 // writable returns the segment to append n bytes to, rotating to a new
 // segment when the current one would grow past the segment size.
 func (s *Spool) writable(n int64) (*segment, error) {
 	if len(s.segs) > 0 {
 		seg := s.segs[len(s.segs)-1]
-		if seg.size == 0 || seg.size+n <= s.segmentBytes {
+		if !s.rotate && (seg.size == 0 || seg.size+n <= s.segmentBytes) {
 			if s.cur == nil {
 				f, err := os.OpenFile(seg.path, os.O_WRONLY|os.O_APPEND, 0o600)
 				if err != nil {
@@ -284,12 +308,22 @@ func (s *Spool) writable(n int64) (*segment, error) {
 		}
 		s.cur = nil
 	}
+	if n := len(s.segs); n > 0 && s.segs[n-1].size == 0 {
+		s.segs = s.segs[:n-1] // an abandoned empty segment: recreated below
+	}
 	seg := &segment{first: s.next, last: s.next - 1, path: filepath.Join(s.dir, fmt.Sprintf("seg-%020d.log", s.next))}
-	f, err := os.OpenFile(seg.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(seg.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("spool: create segment: %w", err)
 	}
-	_ = syncDir(s.dir)
+	if err := syncDir(s.dir); err != nil {
+		// Not durable: the segment may vanish in a crash, so nothing is
+		// written to it.
+		_ = f.Close()
+		_ = os.Remove(seg.path)
+		return nil, fmt.Errorf("spool: create segment: %w", err)
+	}
+	s.rotate = false
 	s.cur = f
 	s.segs = append(s.segs, seg)
 	return seg, nil
@@ -298,7 +332,6 @@ func (s *Spool) writable(n int64) (*segment, error) {
 // enforceCap removes fully acknowledged segments, then — while over the cap —
 // the oldest segments, counting their unacknowledged records as dropped.
 func (s *Spool) enforceCap() error {
-	changed := false
 	for len(s.segs) > 1 {
 		seg := s.segs[0]
 		acked := seg.last < seg.first || seg.last <= s.st.Acked
@@ -306,18 +339,18 @@ func (s *Spool) enforceCap() error {
 			break
 		}
 		if !acked {
-			lost := seg.last - max(seg.first, s.st.Acked+1) + 1
-			s.st.Dropped += lost
-			s.st.Acked = max(s.st.Acked, seg.last)
-			changed = true
+			st := s.st
+			st.Dropped += seg.last - max(seg.first, st.Acked+1) + 1
+			st.Acked = max(st.Acked, seg.last)
+			// The loss is counted durably before the segment goes.
+			if err := s.saveState(st); err != nil {
+				return err
+			}
 		}
 		if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("spool: remove segment: %w", err)
 		}
 		s.segs = s.segs[1:]
-	}
-	if changed {
-		return s.saveState()
 	}
 	return nil
 }
@@ -380,8 +413,9 @@ func (s *Spool) Ack(seq uint64) error {
 	if seq <= s.st.Acked {
 		return nil
 	}
-	s.st.Acked = min(seq, s.next-1)
-	if err := s.saveState(); err != nil {
+	st := s.st
+	st.Acked = min(seq, s.next-1)
+	if err := s.saveState(st); err != nil {
 		return err
 	}
 	return s.enforceCap()
