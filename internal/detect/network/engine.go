@@ -424,7 +424,7 @@ func (e *Engine) add(dst map[string]*report.Finding, subject string, start, last
 			old.LastSeen = &l
 		}
 		if r.Severity > old.Severity {
-			old.Severity, old.Summary, old.Evidence = r.Severity, r.Summary, ev
+			old.Severity, old.Summary, old.Evidence, old.Confidence = r.Severity, r.Summary, ev, r.Conf
 		}
 		return
 	}

@@ -83,10 +83,15 @@ func matchName(name string) *nameIndicator {
 }
 
 // certIndicators are certificate organisations that name a tool.
-var certIndicators = []struct{ org, tool string }{
-	{"NoMachine", "nomachine"},
-	{"LogMeIn, Inc.", "logmein"},
-	{"Windscribe", "windscribe"},
+// Each carries the category of what it names: a VPN's certificate is a
+// VPN finding, not remote access.
+var certIndicators = []struct {
+	org, tool string
+	category  report.Category
+}{
+	{"NoMachine", "nomachine", report.CategoryRemoteAccess},
+	{"LogMeIn, Inc.", "logmein", report.CategoryRemoteAccess},
+	{"Windscribe", "windscribe", report.CategoryVPN},
 }
 
 // namesAnalyzer: the flow's TLS SNI, HTTP Host, certificate or the DNS
@@ -138,10 +143,16 @@ var namesAnalyzer = analyzer{
 		}
 		if m.TLSServer != nil && m.TLSServer.Cert != nil {
 			for _, ci := range certIndicators {
-				if m.TLSServer.Cert.SubjectO == ci.org && !c.claimed(ci.tool) {
-					emitRemoteTool(c, ci.tool, ci.org, true, "TLS certificate O="+ci.org, 0.8)
-					return
+				if m.TLSServer.Cert.SubjectO != ci.org || c.claimed(ci.tool) {
+					continue
 				}
+				what := "TLS certificate O=" + ci.org
+				if ind := indicatorByTool(ci.tool); ind != nil && ind.category == ci.category {
+					emitNamedConf(c, ind, what, 0.8)
+				} else {
+					emitRemoteTool(c, ci.tool, ci.org, true, what, 0.8)
+				}
+				return
 			}
 		}
 		if m.JA4 != "" {
@@ -178,13 +189,17 @@ func indicatorByTool(tool string) *nameIndicator {
 	return nil
 }
 
-func emitNamed(c *classCtx, ind *nameIndicator, what string) {
+func emitNamed(c *classCtx, ind *nameIndicator, what string) { emitNamedConf(c, ind, what, 0.85) }
+
+// emitNamedConf reports a name or certificate match with the category of
+// the tool it named.
+func emitNamedConf(c *classCtx, ind *nameIndicator, what string, conf float64) {
 	if ind.category == report.CategoryRemoteAccess {
-		emitRemoteTool(c, ind.tool, ind.display, ind.relayed, what, 0.85)
+		emitRemoteTool(c, ind.tool, ind.display, ind.relayed, what, conf)
 		return
 	}
 	sev := report.SeverityMedium
 	rule := "network." + ind.tool + ".session"
-	c.emit(result{Rule: rule, Tool: ind.tool, Category: ind.category, Severity: sev, Conf: 0.85, Matched: what,
+	c.emit(result{Rule: rule, Tool: ind.tool, Category: ind.category, Severity: sev, Conf: conf, Matched: what,
 		Summary: fmt.Sprintf("%s connection from %s to %s.", ind.display, c.f.Client.Addr, c.f.Server)})
 }

@@ -35,6 +35,7 @@ var analyzers = []analyzer{
 	httpConnectAnalyzer,
 	websocketTunnelAnalyzer,
 	namesAnalyzer,
+	fullyEncryptedAnalyzer,
 	webrtcAnalyzer,
 	telemetryAnalyzer,
 	interactiveAnalyzer,

@@ -82,7 +82,8 @@ func TestZooCaptures(t *testing.T) {
 		// through ss-server on the laptop (AEAD stream, no plaintext).
 		{"zoo-vnc-shadowsocks.pcap", []want{
 			{"network.behavior.controlled", "unknown", report.SeverityHigh,
-				map[string]string{"controlled": "10.210.0.2:8388"}, nil}}, report.SeverityLow},
+				map[string]string{"controlled": "10.210.0.2:8388"}, nil},
+			{"network.behavior.fully-encrypted", "unknown", report.SeverityMedium, map[string]string{"generic": "true"}, nil}}, report.SeverityLow},
 		// RDP inside an IKEv2/ESP-in-UDP tunnel the laptop initiated: the
 		// inner TCP's ACKs ride as payload; pauses still show the person.
 		{"zoo-rdp-strongswan.pcap", []want{
@@ -97,7 +98,8 @@ func TestZooCaptures(t *testing.T) {
 		// SOCKS5) to a server abroad.
 		{"zoo-vnc-shadowsocks-out.pcap", []want{
 			{"network.behavior.controlled", "unknown", report.SeverityHigh,
-				map[string]string{"controlled": "10.210.0.2:", "controlled_opened_connection": "true"}, nil}}, report.SeverityLow},
+				map[string]string{"controlled": "10.210.0.2:", "controlled_opened_connection": "true"}, nil},
+			{"network.behavior.fully-encrypted", "unknown", report.SeverityMedium, map[string]string{"generic": "true"}, nil}}, report.SeverityLow},
 		// noVNC/websockify on the laptop itself: the far browser's TLS
 		// WebSocket carries RFB in.
 		{"zoo-vnc-websockify-laptop.pcap", []want{

@@ -1,0 +1,55 @@
+package network
+
+import (
+	"bytes"
+	"crypto/rand"
+	"testing"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network/internal/pcaptest"
+	"github.com/farmwatch/farmwatch/internal/report"
+)
+
+// TestFullyEncryptedExemptions checks each exemption of Wu et al. (2023).
+func TestFullyEncryptedExemptions(t *testing.T) {
+	random := make([]byte, 600)
+	if _, err := rand.Read(random); err != nil {
+		t.Fatal(err)
+	}
+	if v := fullyEncrypted(random); !v.encrypted {
+		t.Fatalf("random bytes exempted by %s (popcount %.2f)", v.exemption, v.popcount)
+	}
+	withRun := bytes.Clone(random)
+	copy(withRun[100:], "abcdefghijklmnopqrstuvwxyz")
+	cases := []struct {
+		name string
+		b    []byte
+		ex   string
+	}{
+		{"zeros", make([]byte, 100), "Ex1 popcount"},
+		{"0xff", bytes.Repeat([]byte{0xff}, 100), "Ex1 popcount"},
+		{"http", append([]byte("GET / HTTP/1.1\r\n"), random[:100]...), "Ex2 first 6 bytes printable"},
+		{"printable run", withRun, "Ex4 printable run"},
+		{"mostly printable", bytes.Repeat([]byte("w\x81k3"), 40), "Ex3 mostly printable"},
+	}
+	for _, c := range cases {
+		if v := fullyEncrypted(c.b); v.encrypted || v.exemption != c.ex {
+			t.Errorf("%s: encrypted=%v exemption %q, want %q", c.name, v.encrypted, v.exemption, c.ex)
+		}
+	}
+}
+
+// TestCertificateMatchCategory: a VPN matched by its certificate is a VPN
+// finding (it was once reported as remote-access).
+func TestCertificateMatchCategory(t *testing.T) {
+	cp := pcaptest.New()
+	tlsSession(cp, "192.168.1.10:50000", "185.1.1.1:443", clientHello(""),
+		serverFlight(t, "node1", "Windscribe", "Windscribe CA", "Windscribe"))
+	fs := run(t, cp)
+	f := find(fs, "network.windscribe.session", "windscribe")
+	if f == nil {
+		t.Fatalf("no windscribe finding; got %s", summarize(fs))
+	}
+	if f.Category != report.CategoryVPN {
+		t.Errorf("category %s, want vpn", f.Category)
+	}
+}

@@ -1,0 +1,80 @@
+package network
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/farmwatch/farmwatch/internal/report"
+)
+
+// TestZooGeneric analyses tunnel, proxy and VPN sessions scripts/zoo.sh
+// recorded from real software (testdata/pcaps/zoo-*.pcap; the laptop is
+// 10.210.0.2, the far end 10.210.0.1) that no name, certificate or
+// protocol parser recognises: the generic evidence must find them, with
+// the category, severity and confidence it claims, and say it is generic.
+func TestZooGeneric(t *testing.T) {
+	laptop := []netip.Prefix{netip.MustParsePrefix("10.210.0.2/32"), netip.MustParsePrefix("10.210.1.1/32")}
+	type want struct {
+		rule, tool string
+		category   report.Category
+		sev        report.Severity
+		minConf    float64
+		evidence   map[string]string
+	}
+	cases := []struct {
+		file string
+		want []want
+		max  report.Severity // every other finding at most this
+	}{
+		// shadowsocks-libev (ss-local → ss-server on TCP 443, aes-256-gcm)
+		// carrying HTTPS fetches: no TLS, no header, on the HTTPS port.
+		{"zoo-shadowsocks-https.pcap", []want{{"network.behavior.fully-encrypted", "unknown", report.CategoryProxy, report.SeverityMedium, 0.8,
+			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}}}, report.SeverityLow},
+		// obfs4proxy's obfs4 transport on TCP 443 carrying HTTPS fetches.
+		{"zoo-obfs4.pcap", []want{{"network.behavior.fully-encrypted", "unknown", report.CategoryProxy, report.SeverityMedium, 0.8,
+			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}}}, report.SeverityLow},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			path := filepath.Join("..", "..", "..", "testdata", "pcaps", c.file)
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("recorded capture missing (scripts/zoo.sh record testdata/pcaps …): %v", err)
+			}
+			fs, _, err := AnalyzeFiles(context.Background(), Config{LocalNets: laptop, Host: report.Host{Name: "pcap", ID: "pcap:" + c.file}},
+				[]string{path}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := map[int]bool{}
+			for _, w := range c.want {
+				found := -1
+				for i, f := range fs {
+					if f.Rule == w.rule && f.Tool == w.tool && f.Severity >= w.sev && !used[i] {
+						found = i
+						break
+					}
+				}
+				if found < 0 {
+					t.Fatalf("missing %s %s ≥ %s in:\n%s", w.rule, w.tool, w.sev, list(fs))
+				}
+				used[found] = true
+				f := fs[found]
+				if f.Category != w.category {
+					t.Errorf("%s: category %s, want %s", f.Rule, f.Category, w.category)
+				}
+				if f.Confidence < w.minConf {
+					t.Errorf("%s: confidence %.2f, want ≥ %.2f", f.Rule, f.Confidence, w.minConf)
+				}
+				checkEvidence(t, w.rule, f, w.evidence, nil)
+			}
+			for i, f := range fs {
+				if !used[i] && f.Severity > c.max {
+					t.Errorf("unexpected %s finding %s %s: %s", f.Severity, f.Rule, f.Tool, f.Summary)
+				}
+			}
+		})
+	}
+}
