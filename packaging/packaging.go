@@ -28,11 +28,29 @@ const (
 	LinuxConfig   = "/etc/farmwatch/farmwatch.yaml"
 	LinuxUnitPath = "/lib/systemd/system/farmwatch-agent.service"
 	MacBinary     = "/usr/local/bin/farmwatch-agent"
-	MacConfig     = "/Library/Application Support/farmwatch/farmwatch.yaml"
+	MacConfig     = MacStateDir + "/farmwatch.yaml"
 	MacPlistPath  = "/Library/LaunchDaemons/com.farmwatch.agent.plist"
 	// MacManagedDomain is the managed-preferences domain a .mobileconfig
 	// profile writes (collector URL, enrollment secret).
 	MacManagedDomain = "com.farmwatch.agent"
 	WindowsDir       = `C:\Program Files\farmwatch`
-	WindowsConfig    = `C:\ProgramData\farmwatch\farmwatch.yaml`
+	WindowsConfig    = WindowsStateDir + `\farmwatch.yaml`
+
+	// State directories (spool, enrollment credential, activity
+	// histogram): the one definition; StateDir picks one per OS.
+	LinuxStateDir   = "/var/lib/farmwatch"
+	LinuxLogDir     = "/var/log/farmwatch"
+	MacStateDir     = "/Library/Application Support/farmwatch"
+	WindowsStateDir = `C:\ProgramData\farmwatch`
 )
+
+// StateDir is the agent's state directory on goos (runtime.GOOS).
+func StateDir(goos string) string {
+	switch goos {
+	case "windows":
+		return WindowsStateDir
+	case "darwin":
+		return MacStateDir
+	}
+	return LinuxStateDir
+}

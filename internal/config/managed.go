@@ -8,6 +8,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/farmwatch/farmwatch/internal/report/deliver"
+	"github.com/farmwatch/farmwatch/packaging"
 )
 
 // Managed are settings an MDM pushes outside the config file: on macOS a
@@ -55,15 +56,7 @@ func ApplyManaged(cfg *Config, m Managed) {
 }
 
 // StateDir is where the agent keeps its spool and credential by default.
-func StateDir() string {
-	switch runtime.GOOS {
-	case "windows":
-		return `C:\ProgramData\farmwatch`
-	case "darwin":
-		return "/Library/Application Support/farmwatch"
-	}
-	return "/var/lib/farmwatch"
-}
+func StateDir() string { return packaging.StateDir(runtime.GOOS) }
 
 // LoadWithManaged loads a config file (defaults when path is "") and
 // applies the platform's managed settings.

@@ -24,7 +24,7 @@ func do(_ context.Context, a Action, opt Options) (string, error) {
 		if err := writeIfMissing(opt.ConfigPath, packaging.DefaultConfig, 0o640); err != nil {
 			return "", err
 		}
-		for _, d := range []string{"/var/lib/farmwatch", "/var/log/farmwatch"} {
+		for _, d := range []string{packaging.LinuxStateDir, packaging.LinuxLogDir} {
 			if err := os.MkdirAll(d, 0o750); err != nil {
 				return "", err
 			}

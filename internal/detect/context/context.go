@@ -21,6 +21,7 @@ import (
 	"github.com/farmwatch/farmwatch/internal/detect"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/packaging"
 )
 
 // Name is the detector's registry name.
@@ -87,16 +88,8 @@ func New(s Settings) (*Detector, error) {
 	return &Detector{settings: s}, nil
 }
 
-// defaultStateDir mirrors config.StateDir.
-func defaultStateDir() string {
-	switch runtime.GOOS {
-	case "windows":
-		return `C:\ProgramData\farmwatch`
-	case "darwin":
-		return "/Library/Application Support/farmwatch"
-	}
-	return "/var/lib/farmwatch"
-}
+// defaultStateDir is the agent's state directory (config.StateDir).
+func defaultStateDir() string { return packaging.StateDir(runtime.GOOS) }
 
 // Detect implements detect.Detector.
 func (d *Detector) Detect(ctx context.Context, env detect.Env) ([]report.Finding, error) {
