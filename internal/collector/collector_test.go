@@ -199,7 +199,7 @@ alerts:
 		cred := post("/api/v1/enroll", "", map[string]any{"enroll_secret": "0123456789abcdef-secret", "host": map[string]string{"id": h}})["credential"].(string)
 		f := map[string]any{"id": fmt.Sprintf("%024d", i), "time": time.Now(), "host": map[string]string{"id": h}, "detector": "hardware", "rule": "hardware.kvm",
 			"category": "remote-access-hardware", "tool": "pikvm", "severity": "medium", "confidence": 0.8, "allowed": false, "summary": "PiKVM attached",
-			"evidence": map[string]any{"usb_serial": "PIKVM-77"}}
+			"evidence": map[string]any{"serial": "PIKVM-77"}}
 		items := []any{map[string]any{"seq": 1, "kind": "finding", "finding": f}}
 		if h == "h2" {
 			items = append(items, map[string]any{"seq": 2, "kind": "heartbeat", "heartbeat": map[string]any{"time": time.Now(), "interval_seconds": 60, "event": "uninstall"}})

@@ -157,7 +157,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 
 	batch := func(host string, seq int) map[string]any {
 		return map[string]any{"host": map[string]string{"name": host, "id": host}, "batch": []any{
-			map[string]any{"seq": seq, "kind": "finding", "finding": e2eFinding(host, "kvm", "remote-access-hardware", "pikvm", "critical", map[string]any{"usb_serial": "PIKVM-SHARED-42"})},
+			map[string]any{"seq": seq, "kind": "finding", "finding": e2eFinding(host, "kvm", "remote-access-hardware", "pikvm", "critical", map[string]any{"serial": "PIKVM-SHARED-42"})},
 			map[string]any{"seq": seq + 1, "kind": "finding", "finding": e2eFinding(host, "anydesk", "remote-access", "anydesk", "high", map[string]any{"remote_id": "111222333" + host[len(host)-1:]})},
 			map[string]any{"seq": seq + 2, "kind": "finding", "finding": e2eFinding(host, "wg", "vpn", "wireguard", "medium", nil)},
 			map[string]any{"seq": seq + 3, "kind": "heartbeat", "heartbeat": map[string]any{"time": time.Now().UTC(), "agent_version": "e2e", "uptime_seconds": 12, "interval_seconds": 60,
@@ -541,7 +541,7 @@ func TestCollectorWebInChromium(t *testing.T) {
 	cc.call("POST", "/api/v1/enroll", "", map[string]any{"enroll_secret": secret, "host": map[string]string{"name": "lap-farm", "id": "lap-farm"}}, false, &enr)
 	cc.call("POST", "/api/v1/enroll", "", map[string]any{"enroll_secret": secret, "host": map[string]string{"name": "lap-clean", "id": "lap-clean"}}, false, nil)
 	body := map[string]any{"host": map[string]string{"name": "lap-farm", "id": "lap-farm"}, "batch": []any{
-		map[string]any{"seq": 1, "kind": "finding", "finding": e2eFinding("lap-farm", "kvm", "remote-access-hardware", "pikvm", "critical", map[string]any{"usb_serial": "K1"})},
+		map[string]any{"seq": 1, "kind": "finding", "finding": e2eFinding("lap-farm", "kvm", "remote-access-hardware", "pikvm", "critical", map[string]any{"serial": "K1"})},
 		map[string]any{"seq": 2, "kind": "finding", "finding": e2eFinding("lap-farm", "anydesk", "remote-access", "anydesk", "high", nil)},
 		map[string]any{"seq": 3, "kind": "finding", "finding": e2eFinding("lap-farm", "wg", "vpn", "wireguard", "medium", nil)},
 	}}

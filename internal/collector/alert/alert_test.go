@@ -340,7 +340,7 @@ func TestSharedInfrastructureAlert(t *testing.T) {
 		clk := newClock()
 		p := &Policy{MinSeverity: report.SeverityCritical}
 		kvm := func(h string) *report.Finding {
-			f := finding(h, "kvm", report.CategoryRemoteAccessHardware, "pikvm", report.SeverityMedium, map[string]any{"usb_serial": " CAFE1234 ", "vendor": "x"})
+			f := finding(h, "kvm", report.CategoryRemoteAccessHardware, "pikvm", report.SeverityMedium, map[string]any{report.EvSerial: " 5A17C0DE ", "vendor": "x"})
 			return &f
 		}
 		ad := func(h, id string) *report.Finding {
@@ -356,7 +356,7 @@ func TestSharedInfrastructureAlert(t *testing.T) {
 			t.Fatalf("alerts = %+v", r.Alerts)
 		}
 		a := r.Alerts[0]
-		if a.Kind != store.AlertSharedInfra || strings.Join(a.Hosts, ",") != "h1,h2" || !strings.Contains(a.Title, `USB serial "cafe1234"`) || !strings.Contains(a.Detail, "h1, h2") {
+		if a.Kind != store.AlertSharedInfra || strings.Join(a.Hosts, ",") != "h1,h2" || !strings.Contains(a.Title, `USB serial "5a17c0de"`) || !strings.Contains(a.Detail, "h1, h2") {
 			t.Fatalf("alert = %+v", a)
 		}
 		// A third host widens the same alert instead of raising another.

@@ -74,7 +74,7 @@ func BenchmarkIngest(b *testing.B) {
 				subj := fmt.Sprint("subject-", seq%500)
 				f := &report.Finding{ID: report.StableID(hid, "bench.rule", "tool", subj), Time: time.Now(), Host: req.Host, Detector: "bench",
 					Rule: "bench.rule", Category: cats[seq%4], Tool: "tool", Severity: sevs[seq%4], Confidence: 0.8, Summary: "bench " + subj,
-					Evidence: map[string]any{"pid": seq, "path": "/usr/bin/" + subj, "remote_addr": fmt.Sprintf("198.51.100.%d:443", seq%200)}, Count: 1}
+					Evidence: map[string]any{"pid": seq, "path": "/usr/bin/" + subj, report.EvInboundConnections: []string{fmt.Sprintf("tcp/5900 from 198.51.100.%d:443", seq%200)}}, Count: 1}
 				req.Batch[i] = store.Item{Seq: seq, Kind: store.KindFinding, Finding: f}
 			}
 			body, _ := json.Marshal(req)

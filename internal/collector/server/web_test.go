@@ -78,7 +78,7 @@ func farmHost(e *env, id string) {
 	e.t.Helper()
 	cred := e.enroll(id)
 	req := batchOf(id, 1,
-		mkFinding(id, "kvm", report.CategoryRemoteAccessHardware, "pikvm", report.SeverityCritical, map[string]any{"usb_serial": "KVM-0001"}),
+		mkFinding(id, "kvm", report.CategoryRemoteAccessHardware, "pikvm", report.SeverityCritical, map[string]any{report.EvSerial: "KVM-0001"}),
 		mkFinding(id, "anydesk", report.CategoryRemoteAccess, "anydesk", report.SeverityHigh, nil),
 		mkFinding(id, "wg", report.CategoryVPN, "wireguard", report.SeverityMedium, nil))
 	var r IngestResponse
@@ -145,7 +145,7 @@ func TestWebLoginSeeRiskyHostAcknowledgeAlert(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("host page: %d", resp.StatusCode)
 	}
-	for _, want := range []string{"risk 100 (critical)", "combination: remote-access hardware + remote-control session + VPN", "saw kvm", `id="timeline"`, "usb_serial"} {
+	for _, want := range []string{"risk 100 (critical)", "combination: remote-access hardware + remote-control session + VPN", "saw kvm", `id="timeline"`, "KVM-0001"} {
 		if !strings.Contains(html.UnescapeString(page), want) {
 			t.Errorf("host page lacks %q", want)
 		}

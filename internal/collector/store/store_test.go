@@ -305,7 +305,7 @@ func TestTwoCollectorsSameBatch(t *testing.T) {
 			host := report.Host{Name: "lap", ID: "h1"}
 			var items []Item
 			for i := 0; i < 50; i++ {
-				f := mkFinding("h1", fmt.Sprint("s", i%10), report.CategoryRemoteAccess, report.SeverityHigh, map[string]any{"usb_serial": "KVM-1"})
+				f := mkFinding("h1", fmt.Sprint("s", i%10), report.CategoryRemoteAccessHardware, report.SeverityHigh, map[string]any{report.EvSerial: "KVM-1"})
 				items = append(items, Item{Seq: int64(i), Kind: KindFinding, Finding: &f})
 			}
 			type out struct {

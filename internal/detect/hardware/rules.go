@@ -222,15 +222,37 @@ func scoreSeverity(score int) report.Severity {
 	return report.SeverityInfo
 }
 
+// defaultUSBSerial reports whether a USB serial is one that every unit of a
+// KVM product ships with, so it names the product and never one device.
+// JetKVM's spoofing presets are not: its UI draws their serial at random
+// (ui/src/components/UsbInfoSetting.tsx, generatedSerialNumber), so each
+// device's differs and links the hosts it was plugged into.
+func defaultUSBSerial(serial string) bool {
+	_, ok := kvmSerials[serial]
+	return ok && serial != ""
+}
+
+// storageEvidence describes a KVM's emulated virtual-media drive.
+func storageEvidence(st *Storage, traits []string) map[string]any {
+	ev := map[string]any{"traits": traits, report.EvPath: inventory.Clean(st.Path), "vendor": inventory.Clean(st.Vendor), "model": inventory.Clean(st.Model), report.EvSerial: inventory.Clean(st.Serial)}
+	if defaultUSBSerial(st.Serial) {
+		ev[report.EvSerialDefault] = true
+	}
+	return ev
+}
+
 func usbEvidence(u *USBDevice, traits []string, vm bool) map[string]any {
 	ev := map[string]any{
-		"traits":       traits,
-		"path":         inventory.Clean(u.Path),
-		"vid_pid":      u.VIDPID(),
-		"manufacturer": inventory.Clean(u.Manufacturer),
-		"product":      inventory.Clean(u.Product),
-		"serial":       inventory.Clean(u.Serial),
-		"vm":           vm,
+		"traits":        traits,
+		"path":          inventory.Clean(u.Path),
+		report.EvVIDPID: u.VIDPID(),
+		"manufacturer":  inventory.Clean(u.Manufacturer),
+		"product":       inventory.Clean(u.Product),
+		report.EvSerial: inventory.Clean(u.Serial),
+		"vm":            vm,
+	}
+	if defaultUSBSerial(u.Serial) {
+		ev[report.EvSerialDefault] = true
 	}
 	if u.BCDDevice != 0 {
 		ev["bcd_device"] = fmt.Sprintf("%04x", u.BCDDevice)
@@ -519,7 +541,7 @@ func decideStorage(st Storage, hostID string) (report.Finding, bool) {
 		ID: report.StableID(hostID, RuleStorage, tool, st.Path), Rule: RuleStorage,
 		Category: report.CategoryRemoteAccessHardware, Tool: tool, Severity: report.SeverityHigh, Confidence: 0.9,
 		Summary:  fmt.Sprintf("Virtual media drive %q %q is an IP-KVM's emulated disk", inventory.Clean(st.Vendor), inventory.Clean(st.Model)),
-		Evidence: map[string]any{"traits": traits, "path": inventory.Clean(st.Path), "vendor": inventory.Clean(st.Vendor), "model": inventory.Clean(st.Model), "serial": inventory.Clean(st.Serial)},
+		Evidence: storageEvidence(&st, traits),
 	}, true
 }
 
@@ -538,6 +560,7 @@ func decideDisplay(inv *Inventory, d *Display, expected map[string]bool, hostID 
 	var traits []string
 	tool, device := "", ""
 	sev := report.SeverityInfo
+	identified := false
 	for i := range edidIdentities {
 		id := &edidIdentities[i]
 		if mfg != id.mfg || !hasProduct || product < id.productLo || product > id.productHi {
@@ -557,6 +580,7 @@ func decideDisplay(inv *Inventory, d *Display, expected map[string]bool, hostID 
 			}
 		}
 		tool, device, sev = id.tool, id.device, id.sev
+		identified = true
 		if id.capture {
 			traits = append(traits, TraitCaptureEDID)
 		} else {
@@ -583,11 +607,16 @@ func decideDisplay(inv *Inventory, d *Display, expected map[string]bool, hostID 
 	}
 	ev := map[string]any{
 		"traits": traits, "connector": inventory.Clean(d.Connector), "manufacturer": inventory.Clean(mfg),
-		"product_code": fmt.Sprintf("%04x", product), "monitor_name": inventory.Clean(name), "serial_text": inventory.Clean(serialText),
+		"product_code": fmt.Sprintf("%04x", product), "monitor_name": inventory.Clean(name), report.EvEDIDSerialText: inventory.Clean(serialText),
 		"connected": d.Connected, "enabled": d.Enabled, "vm": inv.VM, "identity": device,
 	}
 	if hasSerial {
-		ev["serial32"] = fmt.Sprintf("%08x", serial)
+		ev[report.EvEDIDSerial32] = fmt.Sprintf("%08x", serial)
+	}
+	// A known KVM/capture EDID carries its maker's preset serials, the same
+	// on every unit; so does a capture chip's placeholder serial.
+	if identified || (hasSerial && fakeSerials[serial] && serialText == "") {
+		ev[report.EvSerialDefault] = true
 	}
 	if d.EDID != nil {
 		ev["week"], ev["year"] = d.EDID.Week, d.EDID.Year

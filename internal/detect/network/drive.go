@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/detect/network/flow"
+	"github.com/farmwatch/farmwatch/internal/report"
 )
 
 // Who is being driven, from the packets alone (see driveRoles).
@@ -128,8 +129,8 @@ func modalIATFrac(d *flow.Dir) float64 {
 // driveEvidence describes the two sides of a driven flow.
 func driveEvidence(f *flow.Flow, d drive, ex map[string]any) {
 	sd, id := &f.Dir[d.screen], &f.Dir[d.input]
-	ex["controlled"] = endpoint(f, d.screen).String()
-	ex["controller_side"] = endpoint(f, d.input).String()
+	ex[report.EvControlled] = endpoint(f, d.screen).String()
+	ex[report.EvControllerSide] = endpoint(f, d.input).String()
 	ex["screen_payload_bytes"] = sd.PayloadBytes
 	ex["input_payload_bytes"] = id.PayloadBytes
 	ex["input_payload_packets"] = id.PayloadPackets

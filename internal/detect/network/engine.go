@@ -457,15 +457,15 @@ func flowEvidence(f *flow.Flow) map[string]any {
 	}
 	c, s := &f.Dir[flow.C2S], &f.Dir[flow.S2C]
 	ev := map[string]any{
-		"proto":       proto,
-		"client":      f.Client.String(),
-		"server":      f.Server.String(),
-		"start":       time.Unix(0, f.Start).UTC().Format(time.RFC3339Nano),
-		"duration_s":  round3(f.Duration().Seconds()),
-		"bytes_c2s":   c.Bytes,
-		"bytes_s2c":   s.Bytes,
-		"packets_c2s": c.Packets,
-		"packets_s2c": s.Packets,
+		"proto":         proto,
+		report.EvClient: f.Client.String(),
+		report.EvServer: f.Server.String(),
+		"start":         time.Unix(0, f.Start).UTC().Format(time.RFC3339Nano),
+		"duration_s":    round3(f.Duration().Seconds()),
+		"bytes_c2s":     c.Bytes,
+		"bytes_s2c":     s.Bytes,
+		"packets_c2s":   c.Packets,
+		"packets_s2c":   s.Packets,
 	}
 	if rtt := f.HandshakeRTT(); rtt > 0 {
 		ev["handshake_rtt_ms"] = round3(float64(rtt) / 1e6)

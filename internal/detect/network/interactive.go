@@ -188,9 +188,9 @@ func annotateDriven(c *classCtx, d drive, relayed bool) {
 		driveEvidence(f, d, fd.Evidence)
 		switch {
 		case sl && !il:
-			fd.Evidence["host_role"] = "controlled"
+			fd.Evidence[report.EvHostRole] = report.HostRoleControlled
 		case il && !sl:
-			fd.Evidence["host_role"] = "viewer"
+			fd.Evidence[report.EvHostRole] = report.HostRoleViewer
 		}
 		if !relayed {
 			return

@@ -282,19 +282,19 @@ func (e *Engine) reportConnRelay(in, out *flow.Flow, o Owner, now int64) {
 // ownerEvidence adds the owning process to evidence.
 func ownerEvidence(o Owner, ev map[string]any) {
 	if o.PID != 0 {
-		ev["pid"] = o.PID
+		ev[report.EvPID] = o.PID
 	}
 	if o.Process != "" {
-		ev["process"] = o.Process
+		ev[report.EvProcess] = o.Process
 	}
 	if o.Exe != "" {
-		ev["exe"] = o.Exe
+		ev[report.EvExe] = o.Exe
 	}
 	if o.RTTms > 0 {
 		ev["kernel_rtt_ms"] = round3(o.RTTms)
 	}
 	if o.SHA256 != "" {
-		ev["exe_sha256"] = o.SHA256
+		ev[report.EvExeSHA256] = o.SHA256
 	}
 	for k, v := range o.Identity {
 		if v != "" {

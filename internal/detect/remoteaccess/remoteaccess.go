@@ -360,8 +360,8 @@ func (d *Detector) processFindings(host report.Host, h *hit, byPID map[int32][]s
 	setIf(ev, "team_id", first.TeamID)
 	setIf(ev, "package", first.Package)
 	setIf(ev, "listening", listening)
-	setIf(ev, "inbound_connections", inbound)
-	setIf(ev, "outbound_connections", outbound)
+	setIf(ev, report.EvInboundConnections, inbound)
+	setIf(ev, report.EvOutboundConnections, outbound)
 	if h.renamed {
 		ev["renamed"] = true
 	}
@@ -483,7 +483,7 @@ func (d *Detector) sshReverseTunnels(host report.Host, procs []source.Process, b
 		}
 		ev := map[string]any{"pids": []int32{p.PID}, "name": p.Name, "path": p.Exe, "cmdline": p.Cmdline, "remote_forwards": forwards}
 		setIf(ev, "users", nonEmpty(p.Username))
-		setIf(ev, "connected_to", peers)
+		setIf(ev, report.EvConnectedTo, peers)
 		f := report.Finding{
 			Rule: "remoteaccess.ssh.reverse_tunnel", Category: report.CategoryRemoteAccess, Tool: "ssh",
 			Severity: report.SeverityHigh, Confidence: 0.9, Evidence: ev,

@@ -156,7 +156,7 @@ func relayFinding(hostID, rule string, cat report.Category, tool string, p sourc
 	ev := procEvidence(p)
 	ev["listening"] = e.listening
 	if len(e.inbound) > 0 {
-		ev["inbound_connections"] = e.inbound
+		ev[report.EvInboundConnections] = e.inbound
 	}
 	if len(e.outbound) > 0 {
 		ev["outbound_connections"] = e.outbound
@@ -574,7 +574,7 @@ func tunnelClientFindings(hostID, root string, snapshot bool, v *procView) []rep
 		}
 		if len(outbound) > 0 {
 			sort.Strings(outbound)
-			ev["connected_to"] = outbound
+			ev[report.EvConnectedTo] = outbound
 		}
 		what := fmt.Sprintf("%s tunnel client (pid %d) runs %q", t.tool, g.procs[0].PID, t.mode)
 		switch {
