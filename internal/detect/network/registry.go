@@ -34,6 +34,7 @@ var analyzers = []analyzer{
 	socksAnalyzer,
 	httpConnectAnalyzer,
 	websocketTunnelAnalyzer,
+	tlsInTLSAnalyzer,
 	namesAnalyzer,
 	fullyEncryptedAnalyzer,
 	webrtcAnalyzer,

@@ -23,6 +23,7 @@ func TestZooGeneric(t *testing.T) {
 		sev        report.Severity
 		minConf    float64
 		evidence   map[string]string
+		num        map[string][2]float64
 	}
 	cases := []struct {
 		file string
@@ -32,10 +33,19 @@ func TestZooGeneric(t *testing.T) {
 		// shadowsocks-libev (ss-local → ss-server on TCP 443, aes-256-gcm)
 		// carrying HTTPS fetches: no TLS, no header, on the HTTPS port.
 		{"zoo-shadowsocks-https.pcap", []want{{"network.behavior.fully-encrypted", "unknown", report.CategoryProxy, report.SeverityMedium, 0.8,
-			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}}}, report.SeverityLow},
+			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}, nil}}, report.SeverityLow},
 		// obfs4proxy's obfs4 transport on TCP 443 carrying HTTPS fetches.
 		{"zoo-obfs4.pcap", []want{{"network.behavior.fully-encrypted", "unknown", report.CategoryProxy, report.SeverityMedium, 0.8,
-			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}}}, report.SeverityLow},
+			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}, nil}}, report.SeverityLow},
+		// stunnel wrapping HTTPS in a second TLS session on 443: the inner
+		// handshake's record sizes and order inside the outer session.
+		{"zoo-stunnel-https.pcap", []want{{"network.behavior.tls-in-tls", "unknown", report.CategoryProxy, report.SeverityMedium, 0.7,
+			map[string]string{"generic": "true", "inner_protocol": "tls", "server": "10.210.0.1:443"},
+			map[string][2]float64{"flows": {3, 100}}}}, report.SeverityLow},
+		// V2Ray VMess in WebSocket in TLS on 443 carrying HTTPS.
+		{"zoo-v2ray-vmess-ws-tls.pcap", []want{{"network.behavior.tls-in-tls", "unknown", report.CategoryProxy, report.SeverityMedium, 0.7,
+			map[string]string{"generic": "true", "inner_protocol": "tls", "server": "10.210.0.1:443"},
+			map[string][2]float64{"flows": {3, 100}}}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -68,7 +78,7 @@ func TestZooGeneric(t *testing.T) {
 				if f.Confidence < w.minConf {
 					t.Errorf("%s: confidence %.2f, want ≥ %.2f", f.Rule, f.Confidence, w.minConf)
 				}
-				checkEvidence(t, w.rule, f, w.evidence, nil)
+				checkEvidence(t, w.rule, f, w.evidence, w.num)
 			}
 			for i, f := range fs {
 				if !used[i] && f.Severity > c.max {

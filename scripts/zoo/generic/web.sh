@@ -20,14 +20,14 @@ zweb() {
 }
 
 # zbrowse SECONDS CURL-ARGS...: for about SECONDS, fetch a page and its
-# parts (16–256 KiB) every 1–3 s from https://www.example.org with curl in
+# parts (8–128 KiB) every 1–3 s from https://www.example.org with curl in
 # the laptop's namespace; CURL-ARGS route it (a proxy, --resolve, …). Each
 # fetch is a new connection, as a browser's would be after a pause.
 zbrowse() {
   local secs=$1 end=$((SECONDS + $1)) n; shift
   while [ $SECONDS -lt $end ]; do
-    n=$((16 << (RANDOM % 5)))
-    zinns $NS_LAP curl -sS -k -o /dev/null --max-time 20 "$@" "https://www.example.org/page/$n" "https://www.example.org/" >>"$ZOO_STATE/log" 2>&1 || true
+    n=$((8 << (RANDOM % 5)))
+    zinns $NS_LAP curl -sS -k --max-time 20 "$@" -o /dev/null "https://www.example.org/page/$n" -o /dev/null "https://www.example.org/" >>"$ZOO_STATE/log" 2>&1 || true
     sleep "$((RANDOM % 3 + 1)).$((RANDOM % 10))"
   done
 }

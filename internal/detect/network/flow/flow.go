@@ -161,9 +161,29 @@ type Flow struct {
 	lastPayloadDir   int8 // 0 none, 1 client, 2 server
 	App              [2]Delays
 
+	// Opening is the flow's first MaxOpening payload packets in either
+	// direction, in arrival order: the size and direction sequence of its
+	// opening exchanges (a tunnelled handshake's shape inside an outer
+	// session).
+	Opening  [MaxOpening]Seg
+	NOpening int
+
 	prev, next *Flow
 	list       *lru
 }
+
+// MaxOpening is how many payload packets Flow.Opening keeps.
+const MaxOpening = 24
+
+// Seg is one payload packet of Flow.Opening.
+type Seg struct {
+	US  int32  // µs since the flow's start (saturates at about 35 minutes)
+	Len uint16 // payload length (saturates at 65535)
+	Dir uint8  // C2S or S2C
+}
+
+// SegTime returns the time of s, a packet of f.Opening, in unix ns.
+func (f *Flow) SegTime(s Seg) int64 { return f.Start + int64(s.US)*1000 }
 
 // Delays holds up to MaxSamples delays in µs (int32 keeps the flow small;
 // every delay kept is below MaxAppDelay).
@@ -519,6 +539,11 @@ func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
 	}
 	if n <= SmallPayload && f.pendingInput[dir] == 0 {
 		f.pendingInput[dir] = ts
+	}
+	if f.NOpening < MaxOpening {
+		us := min((ts-f.Start)/1000, 1<<31-1)
+		f.Opening[f.NOpening] = Seg{US: int32(max(us, 0)), Len: uint16(min(n, 65535)), Dir: uint8(dir)}
+		f.NOpening++
 	}
 	f.appSample(dir, p, ts)
 	f.onset(dir, d, ts)

@@ -1,0 +1,170 @@
+package network
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/farmwatch/farmwatch/internal/detect/network/flow"
+	"github.com/farmwatch/farmwatch/internal/report"
+)
+
+// TLS inside TLS, after Xue et al., "Fingerprinting Obfuscated Proxy
+// Traffic with Encapsulated TLS Handshakes" (USENIX Security 2024): a proxy
+// that carries the user's HTTPS inside its own TLS (stunnel, Trojan,
+// V2Ray/Xray VMess/VLESS over TLS or WebSocket, NaiveProxy, gost) shows the
+// inner handshake in the outer session's record sizes and their order,
+// which stay in clear: after the outer handshake, the client's first
+// application records are
+//
+//	c1  the inner ClientHello (tiiMinHello–tiiMaxHello bytes of record
+//	    payload: a ClientHello plus proxy framing and the outer AEAD tag),
+//	… the server answers, at least a round trip later, with the inner
+//	    server flight (tiiMinFlight–tiiMaxFlight bytes: ServerHello,
+//	    certificate, Finished),
+//	c2  the inner client Finished (with ChangeCipherSpec, or the TLS 1.2
+//	    key exchange): tiiMinFinished–tiiMaxFinished bytes, and
+//	c3  the inner application data right behind it (within
+//	    tiiFollowGap): the client does not wait for the server after its
+//	    Finished.
+//
+// Plain HTTPS does not answer a request with a flight that the client
+// acknowledges with a Finished-sized record and data at once. Record
+// lengths come from the kept client stream prefix (flow.ClientBytes);
+// timing and the server's bytes from flow.Flow.Opening.
+const (
+	tiiMinHello    = 200
+	tiiMaxHello    = 2100
+	tiiMinFlight   = 90
+	tiiMaxFlight   = 12000
+	tiiMinFinished = 60
+	tiiMaxFinished = 220
+	tiiFollowGap   = 50 * time.Millisecond
+	// tiiMinWait: c2 comes at least this share of the handshake RTT after
+	// c1 (the inner server flight had to arrive first).
+	tiiMinWait = 0.5
+)
+
+// tlsRecord is one TLS record of a stream prefix.
+type tlsRecord struct {
+	off, n int // offset of the header, payload length
+	typ    byte
+}
+
+// tlsRecords walks the TLS records at the start of b, stopping at the
+// first incomplete or malformed one.
+func tlsRecords(b []byte) []tlsRecord {
+	var out []tlsRecord
+	for off := 0; off+5 <= len(b); {
+		typ := b[off]
+		if typ < 20 || typ > 23 || b[off+1] != 3 {
+			break
+		}
+		n := int(b[off+3])<<8 | int(b[off+4])
+		if off+5+n > len(b) || n == 0 || n > 16384+2048 {
+			break
+		}
+		out = append(out, tlsRecord{off: off, n: n, typ: typ})
+		off += 5 + n
+	}
+	return out
+}
+
+const tiiMark = "tls-in-tls"
+
+var tlsInTLSAnalyzer = analyzer{
+	name: "tls-in-tls",
+	inspect: func(v *view, m *Meta) {
+		f := v.f
+		if f.Proto != 6 || m.TLSClient == nil || m.TLSServer == nil {
+			return
+		}
+		if what, ok := tlsInTLS(f, v.c2s, m.TLSServer.Version == 0x0304); ok {
+			m.addMark(tiiMark, what)
+		}
+	},
+	classify: func(c *classCtx) {
+		mk, ok := c.m.mark(tiiMark)
+		if !ok || c.claimed("tor") {
+			return
+		}
+		f := c.f
+		ex := map[string]any{"generic": true, "evidence": "tls-in-tls-handshake-shape", "inner_protocol": "tls"}
+		c.emit(result{Rule: "network.behavior.tls-in-tls", Tool: "unknown", Category: report.CategoryProxy,
+			Severity: report.SeverityMedium, Conf: 0.7, Matched: mk.What, Extra: ex,
+			Summary: fmt.Sprintf("TLS tunnelled inside TLS from %s to %s: the outer session's first records carry an inner TLS handshake (stunnel, Trojan, V2Ray/Xray, NaiveProxy-style proxy).", f.Client.Addr, f.Server)})
+	},
+}
+
+// tlsInTLS looks for the inner handshake shape in the client's stream
+// prefix c (outer TLS 1.3 when tls13: its first application record is the
+// outer Finished).
+func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (string, bool) {
+	recs := tlsRecords(c)
+	var app []tlsRecord
+	skipFinished := tls13
+	for _, r := range recs {
+		if r.typ != 23 {
+			continue
+		}
+		if skipFinished {
+			skipFinished = false
+			continue
+		}
+		app = append(app, r)
+	}
+	if len(app) < 3 {
+		return "", false
+	}
+	// The client's payload packets of the opening, with their stream
+	// offsets, to time each record.
+	type cseg struct {
+		start, end int
+		idx        int // index in f.Opening
+	}
+	var segs []cseg
+	off := 0
+	for i := 0; i < f.NOpening; i++ {
+		s := f.Opening[i]
+		if int(s.Dir) != flow.C2S {
+			continue
+		}
+		segs = append(segs, cseg{off, off + int(s.Len), i})
+		off += int(s.Len)
+	}
+	segOf := func(pos int) int {
+		for _, s := range segs {
+			if pos >= s.start && pos < s.end {
+				return s.idx
+			}
+		}
+		return -1
+	}
+	rtt := f.HandshakeRTT()
+	for k := 0; k+2 < len(app); k++ {
+		c1, c2, c3 := app[k], app[k+1], app[k+2]
+		if c1.n < tiiMinHello || c1.n > tiiMaxHello || c2.n < tiiMinFinished || c2.n > tiiMaxFinished {
+			continue
+		}
+		i1, i2, i3 := segOf(c1.off), segOf(c2.off), segOf(c3.off)
+		if i1 < 0 || i2 < 0 || i3 < 0 || i1 == i2 {
+			continue
+		}
+		// What the server sent between c1 and c2: the inner server flight.
+		flight := 0
+		for i := i1 + 1; i < i2; i++ {
+			if s := f.Opening[i]; int(s.Dir) == flow.S2C {
+				flight += int(s.Len)
+			}
+		}
+		t1, t2, t3 := f.SegTime(f.Opening[i1]), f.SegTime(f.Opening[i2]), f.SegTime(f.Opening[i3])
+		if flight < tiiMinFlight || flight > tiiMaxFlight || t3-t2 > int64(tiiFollowGap) {
+			continue
+		}
+		if wait := time.Duration(t2 - t1); rtt > 0 && float64(wait) < tiiMinWait*float64(rtt) {
+			continue
+		}
+		return fmt.Sprintf("after the outer TLS handshake the client sent a %d-byte record (inner ClientHello), the server a %d-byte flight, then the client a %d-byte record (inner Finished) %.0f ms later and data at once: a TLS handshake inside the TLS session",
+			c1.n, flight, c2.n, float64(t2-t1)/1e6), true
+	}
+	return "", false
+}
