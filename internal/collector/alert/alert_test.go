@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -173,7 +174,7 @@ func TestSyslogRFC5424CEF(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := <-got
-	for _, want := range []string{"<163>1 ", " farmwatch-collector - finding [farmwatch@53595 alert_id=\"a1\"", "CEF:0|farmwatch|farmwatch-collector|1.2.3|finding|x\\|y|8|", "msg=a\\=b", "dhost=h1", "cs3=wireguard"} {
+	for _, want := range []string{"<107>1 ", " farmwatch-collector " + strconv.Itoa(os.Getpid()) + " finding [origin software=\"farmwatch-collector\" swVersion=\"1.2.3\"] CEF:", "CEF:0|farmwatch|farmwatch-collector|1.2.3|finding|x\\|y|8|", "msg=a\\=b", "dhost=h1", "cs3=wireguard"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("syslog message lacks %q:\n%s", want, msg)
 		}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"github.com/farmwatch/farmwatch/internal/collector/config"
 	"github.com/farmwatch/farmwatch/internal/collector/store"
 	"github.com/farmwatch/farmwatch/internal/report/cef"
+	"github.com/farmwatch/farmwatch/internal/report/rfc5424"
 )
 
 // Webhook posts alerts as JSON: the alert object (format "json") or
@@ -81,40 +80,29 @@ func (w *Webhook) Deliver(ctx context.Context, a store.Alert) error {
 	return nil
 }
 
-// Syslog sends RFC 5424 messages, octet-counted over TCP or TLS (RFC 6587 /
-// RFC 5425), each carrying a CEF event. It dials per delivery, so a
-// restarted syslog server costs nothing but one retry.
+// Syslog sends RFC 5424 messages (internal/report/rfc5424, shared with the
+// agent), octet-counted over TCP or TLS, each carrying a CEF event. It dials
+// per delivery, so a restarted syslog server costs nothing but one retry.
 type Syslog struct {
-	addr, proto, version string
-	tls                  *tls.Config
-	Hostname             string
-	Dial                 func(ctx context.Context, network, addr string) (net.Conn, error)
+	addr, version, pen string
+	tls                *tls.Config
+	Hostname           string
 }
 
 // NewSyslog returns a syslog sink.
 func NewSyslog(c config.Syslog, version string) (*Syslog, error) {
-	s := &Syslog{addr: c.Address, proto: c.Protocol, version: version}
-	if s.proto == "" {
-		s.proto = "tcp"
+	if err := rfc5424.ValidateEnterpriseID(c.EnterpriseID); err != nil {
+		return nil, fmt.Errorf("syslog: %w", err)
 	}
-	if s.proto == "tls" {
-		host, _, _ := net.SplitHostPort(c.Address)
-		s.tls = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		if c.CA != "" {
-			pem, err := os.ReadFile(c.CA)
-			if err != nil {
-				return nil, fmt.Errorf("syslog ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("syslog ca %s: no certificates", c.CA)
-			}
-			s.tls.RootCAs = pool
+	s := &Syslog{addr: c.Address, version: version, pen: c.EnterpriseID}
+	if c.Protocol == "tls" {
+		tc, err := rfc5424.TLSConfig(c.CA)
+		if err != nil {
+			return nil, err
 		}
+		s.tls = tc
 	}
 	s.Hostname, _ = os.Hostname()
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	s.Dial = d.DialContext
 	return s, nil
 }
 
@@ -123,57 +111,28 @@ func (s *Syslog) Name() string { return "syslog" }
 
 // Deliver sends one message.
 func (s *Syslog) Deliver(ctx context.Context, a store.Alert) error {
-	conn, err := s.Dial(ctx, "tcp", s.addr)
+	conn, err := rfc5424.Dial(ctx, s.addr, s.tls)
 	if err != nil {
-		return fmt.Errorf("dial syslog %s: %w", s.addr, err)
-	}
-	if s.tls != nil {
-		tc := tls.Client(conn, s.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return fmt.Errorf("syslog tls handshake: %w", err)
-		}
-		conn = tc
+		return err
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl) //nolint:errcheck
+		_ = conn.SetDeadline(dl)
 	}
-	msg := RFC5424(a, s.Hostname, time.Now(), CEF(a, s.version))
-	if _, err := fmt.Fprintf(conn, "%d %s", len(msg), msg); err != nil {
+	if err := rfc5424.Frame(conn, RFC5424(a, s.Hostname, time.Now(), s.version, s.pen)); err != nil {
 		return fmt.Errorf("write syslog: %w", err)
 	}
 	return nil
 }
 
-// RFC5424 frames msg as an RFC 5424 syslog line (facility local4).
-func RFC5424(a store.Alert, hostname string, now time.Time, msg string) string {
-	if hostname == "" {
-		hostname = "-"
-	}
-	pri := 20*8 + cef.SyslogSeverity(a.Severity)
-	return fmt.Sprintf("<%d>1 %s %s farmwatch-collector - %s [farmwatch@53595 alert_id=\"%s\" kind=\"%s\"] %s",
-		pri, now.UTC().Format("2006-01-02T15:04:05.000Z07:00"), sdSafe(hostname, 255), sdSafe(a.Kind, 32), sdParam(a.ID), sdParam(a.Kind), msg)
-}
-
-func sdSafe(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r <= 32 || r >= 127 {
-			return '_'
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		s = s[:n]
-	}
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func sdParam(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, `]`, `\]`).Replace(s)
+// RFC5424 renders the alert as an RFC 5424 message with a CEF body.
+// enterpriseID ("" for none) adds the private element farmwatch@<it>.
+func RFC5424(a store.Alert, hostname string, now time.Time, version, enterpriseID string) string {
+	return rfc5424.Message{Severity: cef.SyslogSeverity(a.Severity), Time: now, Hostname: hostname,
+		AppName: "farmwatch-collector", ProcID: strconv.Itoa(os.Getpid()), MsgID: a.Kind,
+		Software: "farmwatch-collector", Version: version, EnterpriseID: enterpriseID,
+		Private: []rfc5424.Param{{Name: "alert_id", Value: a.ID}, {Name: "kind", Value: a.Kind}},
+		Body:    CEF(a, version)}.String()
 }
 
 // CEF renders the alert as an ArcSight Common Event Format event.

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/report/rfc5424"
 )
 
 // Defaults.
@@ -89,6 +90,9 @@ type Syslog struct {
 	Address  string `yaml:"address"`  // host:port
 	Protocol string `yaml:"protocol"` // tcp (default) or tls
 	CA       string `yaml:"ca"`       // PEM bundle to verify a TLS syslog server
+	// EnterpriseID is your organisation's IANA private enterprise number:
+	// when set, messages also carry [farmwatch@<it> alert_id=… kind=…].
+	EnterpriseID string `yaml:"enterprise_id"`
 }
 
 // Web configures the security team's web page and REST API.
@@ -246,6 +250,9 @@ func (c *Config) Validate() error {
 		}
 		if s.Protocol != "" && s.Protocol != "tcp" && s.Protocol != "tls" {
 			bad("alerts.syslog.protocol %q (want tcp or tls)", s.Protocol)
+		}
+		if err := rfc5424.ValidateEnterpriseID(s.EnterpriseID); err != nil {
+			bad("alerts.syslog.%v", err)
 		}
 	}
 	for i, r := range c.Alerts.Rules {

@@ -267,7 +267,7 @@ func TestSyslogCEFOverTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := <-got
-	for _, want := range []string{"<107>1 2023-11-14T22:13:20Z hostone farmwatch-agent", `seq="7"`, "CEF:0|farmwatch|farmwatch-agent|v1|remoteaccess.process.running|AnyDesk \\| running = yes second line|8|", `msg=AnyDesk | running \= yes\nsecond line`, "cs1=anydesk"} {
+	for _, want := range []string{"<107>1 2023-11-14T22:13:20.000000Z host_one farmwatch-agent ", `[origin software="farmwatch-agent" swVersion="v1"][meta sequenceId="7"] CEF:`, "CEF:0|farmwatch|farmwatch-agent|v1|remoteaccess.process.running|AnyDesk \\| running = yes second line|8|", `msg=AnyDesk | running \= yes\nsecond line`, "cs1=anydesk"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("syslog message lacks %q:\n%s", want, msg)
 		}

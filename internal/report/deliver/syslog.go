@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/cef"
+	"github.com/farmwatch/farmwatch/internal/report/rfc5424"
 )
 
 // SyslogConfig configures RFC 5424 syslog delivery to a SIEM.
@@ -25,10 +25,13 @@ type SyslogConfig struct {
 	// TLS enables RFC 5425 syslog over TLS; CAFile trusts a private CA.
 	TLS    bool   `yaml:"tls"`
 	CAFile string `yaml:"ca_file"`
+	// EnterpriseID is your organisation's IANA private enterprise number:
+	// when set, messages also carry [farmwatch@<it> seq=… kind=…].
+	EnterpriseID string `yaml:"enterprise_id"`
 }
 
-// Syslog sends each item as one RFC 5424 message framed by octet counting
-// (RFC 6587) over TCP or TLS, with a CEF payload.
+// Syslog sends each item as one RFC 5424 message (internal/report/rfc5424)
+// framed by octet counting over TCP or TLS, with a CEF payload.
 type Syslog struct {
 	cfg      SyslogConfig
 	hostname string
@@ -46,20 +49,16 @@ func NewSyslog(cfg SyslogConfig, hostname, agentVersion string) (*Syslog, error)
 	if _, _, err := net.SplitHostPort(cfg.Address); err != nil {
 		return nil, fmt.Errorf("syslog: address %q: %w", cfg.Address, err)
 	}
-	s := &Syslog{cfg: cfg, hostname: sanitizeHeader(hostname), version: agentVersion}
+	if err := rfc5424.ValidateEnterpriseID(cfg.EnterpriseID); err != nil {
+		return nil, fmt.Errorf("syslog: %w", err)
+	}
+	s := &Syslog{cfg: cfg, hostname: hostname, version: agentVersion}
 	if cfg.TLS {
-		s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("syslog: read ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("syslog: ca_file %s holds no PEM certificate", cfg.CAFile)
-			}
-			s.tls.RootCAs = pool
+		c, err := rfc5424.TLSConfig(cfg.CAFile)
+		if err != nil {
+			return nil, err
 		}
+		s.tls = c
 	}
 	return s, nil
 }
@@ -73,24 +72,16 @@ func (s *Syslog) Send(ctx context.Context, items []report.Item) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn == nil {
-		d := &net.Dialer{Timeout: 10 * time.Second}
-		var c net.Conn
-		var err error
-		if s.tls != nil {
-			c, err = (&tls.Dialer{NetDialer: d, Config: s.tls}).DialContext(ctx, "tcp", s.cfg.Address)
-		} else {
-			c, err = d.DialContext(ctx, "tcp", s.cfg.Address)
-		}
+		c, err := rfc5424.Dial(ctx, s.cfg.Address, s.tls)
 		if err != nil {
-			return fmt.Errorf("syslog: dial %s: %w", s.cfg.Address, err)
+			return err
 		}
 		s.conn = c
 	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	w := bufio.NewWriter(s.conn)
 	for _, it := range items {
-		msg := FormatRFC5424(it, s.hostname, s.version)
-		if _, err := fmt.Fprintf(w, "%d %s", len(msg), msg); err != nil {
+		if err := rfc5424.Frame(w, FormatRFC5424(it, s.hostname, s.version, s.cfg.EnterpriseID)); err != nil {
 			s.reset()
 			return fmt.Errorf("syslog: write: %w", err)
 		}
@@ -109,27 +100,22 @@ func (s *Syslog) reset() {
 	}
 }
 
-// FormatRFC5424 renders one item as an RFC 5424 message with a CEF body.
-func FormatRFC5424(it report.Item, hostname, version string) string {
-	sev, t, body := 6, time.Now(), ""
+// FormatRFC5424 renders one item as an RFC 5424 message with a CEF body;
+// the spool sequence number is meta sequenceId. enterpriseID ("" for none)
+// adds the private element farmwatch@<enterpriseID>.
+func FormatRFC5424(it report.Item, hostname, version, enterpriseID string) string {
+	m := rfc5424.Message{Severity: 6, Time: time.Now(), Hostname: hostname, AppName: "farmwatch-agent",
+		ProcID: strconv.Itoa(os.Getpid()), MsgID: it.Kind, Software: "farmwatch-agent", Version: version,
+		Sequence: it.Seq, EnterpriseID: enterpriseID,
+		Private: []rfc5424.Param{{Name: "seq", Value: strconv.FormatUint(it.Seq, 10)}, {Name: "kind", Value: it.Kind}}}
 	switch {
 	case it.Finding != nil:
 		f := it.Finding
-		sev, t, body = cef.SyslogSeverity(f.Severity), f.Time, FormatCEF(f, version)
+		m.Severity, m.Time, m.Body = cef.SyslogSeverity(f.Severity), f.Time, FormatCEF(f, version)
 	case it.Heartbeat != nil:
-		t = it.Heartbeat.Time
-		body = formatHeartbeatCEF(it.Heartbeat, version)
+		m.Time, m.Body = it.Heartbeat.Time, formatHeartbeatCEF(it.Heartbeat, version)
 	}
-	const facility = 13 // log audit
-	msgID := it.Kind
-	if msgID == "" {
-		msgID = "-"
-	}
-	if hostname == "" {
-		hostname = "-"
-	}
-	return fmt.Sprintf("<%d>1 %s %s farmwatch-agent %d %s [farmwatch@32473 seq=\"%d\"] %s",
-		facility*8+sev, t.UTC().Format(time.RFC3339Nano), hostname, os.Getpid(), msgID, it.Seq, body)
+	return m.String()
 }
 
 // FormatCEF renders a finding as an ArcSight CEF line.
@@ -164,18 +150,4 @@ func formatHeartbeatCEF(h *report.Heartbeat, version string) string {
 		"cn2Label=spoolDropped", "cn2=" + strconv.FormatUint(h.SpoolDropped, 10),
 	}
 	return fmt.Sprintf("CEF:0|farmwatch|farmwatch-agent|%s|agent.heartbeat|farmwatch agent heartbeat|1|%s", cef.Header(version), strings.Join(ext, " "))
-}
-
-// sanitizeHeader makes a syslog HOSTNAME field: printable ASCII, no spaces.
-func sanitizeHeader(s string) string {
-	out := strings.Map(func(r rune) rune {
-		if r <= 32 || r >= 127 {
-			return -1
-		}
-		return r
-	}, s)
-	if len(out) > 255 {
-		out = out[:255]
-	}
-	return out
 }
