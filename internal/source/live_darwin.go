@@ -34,7 +34,7 @@ func openExe(root string, p Process) (io.ReadCloser, error) {
 }
 
 // identify reads the bundle identifier of the .app enclosing exe and the
-// Team ID of exe's code signature. An executable outside any app bundle
+// Team ID and signer of exe's code signature. An executable outside any app bundle
 // that carries a real (not ad-hoc) signature gets its signing identifier
 // as bundle ID: for helpers such as /Library/PrivilegedHelperTools/* that
 // identifier is the reverse-DNS name the vendor chose.
@@ -45,6 +45,12 @@ func identify(root, exe string) exeIdentity {
 	}
 	if sig, err := macho.ParseFile(darwinHostPath(root, exe)); err == nil {
 		id.TeamID = sig.TeamID
+		// The developer's name as Apple certified it (the certificate's O;
+		// its CN is "Developer ID Application: <O> (<team>)").
+		id.Signer = sig.SignerOrg
+		if id.Signer == "" {
+			id.Signer = sig.SignerName
+		}
 		if id.BundleID == "" && !sig.AdHoc() {
 			id.BundleID = sig.Identifier
 		}

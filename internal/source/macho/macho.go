@@ -24,6 +24,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+
+	"github.com/farmwatch/farmwatch/internal/source/peinfo"
 )
 
 // ErrNotSigned is returned for a Mach-O without a code signature.
@@ -47,6 +49,14 @@ type Signature struct {
 	Flags uint32
 	// Version is the CodeDirectory version.
 	Version uint32
+	// SignerName and SignerOrg are the subject CN and O of the certificate
+	// that made the CMS signature ("Developer ID Application: Name
+	// (TEAMID)"); empty for ad-hoc and linker signatures, which have none.
+	// The signature is read, not verified.
+	SignerName string
+	SignerOrg  string
+	// CMSError says why a present CMS signature could not be read.
+	CMSError string
 }
 
 // CodeDirectory flags.
@@ -62,8 +72,11 @@ func (s Signature) AdHoc() bool { return s.Flags&FlagAdHoc != 0 }
 const (
 	magicEmbeddedSignature uint32 = 0xfade0cc0 // CSMAGIC_EMBEDDED_SIGNATURE
 	magicCodeDirectory     uint32 = 0xfade0c02 // CSMAGIC_CODEDIRECTORY
-	slotCodeDirectory             = 0          // CSSLOT_CODEDIRECTORY
-	slotAlternateFirst            = 0x1000     // CSSLOT_ALTERNATE_CODEDIRECTORIES
+	magicBlobWrapper       uint32 = 0xfade0b01 // CSMAGIC_BLOBWRAPPER (the CMS signature)
+	slotSignature                 = 0x10000    // CSSLOT_SIGNATURESLOT
+	maxCMSSize                    = 1 << 20
+	slotCodeDirectory             = 0      // CSSLOT_CODEDIRECTORY
+	slotAlternateFirst            = 0x1000 // CSSLOT_ALTERNATE_CODEDIRECTORIES
 	slotAlternateLast             = 0x1004
 	versionTeamID                 = 0x20200 // first CodeDirectory version with teamOffset
 	lcCodeSignature               = 0x1d    // LC_CODE_SIGNATURE
@@ -286,21 +299,64 @@ func ParseSignature(r io.ReaderAt, size int64) (*Signature, error) {
 	if err != nil {
 		return nil, err
 	}
-	cdOff := int64(-1)
+	cdOff, cmsOff := int64(-1), int64(-1)
 	for i := range int(count) {
 		typ, off := be.Uint32(index[8*i:]), be.Uint32(index[8*i+4:])
-		if typ == slotCodeDirectory {
+		switch {
+		case typ == slotCodeDirectory:
 			cdOff = int64(off)
-			break
-		}
-		if typ >= slotAlternateFirst && typ <= slotAlternateLast && cdOff < 0 {
-			cdOff = int64(off)
+		case typ >= slotAlternateFirst && typ <= slotAlternateLast:
+			if cdOff < 0 {
+				cdOff = int64(off)
+			}
+		case typ == slotSignature && cmsOff < 0:
+			cmsOff = int64(off)
 		}
 	}
 	if cdOff < 0 {
 		return nil, errors.New("macho: code signature has no CodeDirectory")
 	}
-	return parseCodeDirectory(b, cdOff)
+	s, err := parseCodeDirectory(b, cdOff)
+	if err != nil || cmsOff < 0 {
+		return s, err
+	}
+	// A CMS blob that does not parse leaves the signer empty: the
+	// CodeDirectory's identity stands on its own.
+	if err := readCMSSigner(b, cmsOff, s); err != nil {
+		s.SignerName, s.SignerOrg = "", ""
+		s.CMSError = err.Error()
+	}
+	return s, nil
+}
+
+// readCMSSigner reads the subject of the signing certificate from the CMS
+// blob wrapper at off (magic, length, DER SignedData). Ad-hoc signatures
+// carry an empty wrapper: no signer.
+func readCMSSigner(b blobReader, off int64, s *Signature) error {
+	hdr, err := b.read(off, 8)
+	if err != nil {
+		return err
+	}
+	if m := be.Uint32(hdr); m != magicBlobWrapper {
+		return fmt.Errorf("macho: CMS signature magic %#x, want %#x", m, magicBlobWrapper)
+	}
+	length := int64(be.Uint32(hdr[4:]))
+	if length < 8 || length > b.size-off || length > maxCMSSize {
+		return fmt.Errorf("macho: CMS signature length %d does not fit its signature", length)
+	}
+	if length == 8 {
+		return nil
+	}
+	der, err := b.read(off+8, int(length-8))
+	if err != nil {
+		return err
+	}
+	signer, err := peinfo.SignerOfPKCS7(der)
+	if err != nil {
+		return fmt.Errorf("macho: CMS signature: %w", err)
+	}
+	s.SignerName, s.SignerOrg = signer.CommonName, signer.Organization
+	return nil
 }
 
 // parseCodeDirectory reads the CodeDirectory blob at off. Its layout (all
