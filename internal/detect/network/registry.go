@@ -37,6 +37,7 @@ var analyzers = []analyzer{
 	tlsInTLSAnalyzer,
 	namesAnalyzer,
 	fullyEncryptedAnalyzer,
+	encapsulationAnalyzer,
 	webrtcAnalyzer,
 	telemetryAnalyzer,
 	interactiveAnalyzer,

@@ -26,5 +26,6 @@ func FuzzTLSInTLS(f *testing.F) {
 		}
 		tlsInTLS(fl, c, len(c)%2 == 0)
 		fullyEncrypted(c)
+		quicLong(c)
 	})
 }

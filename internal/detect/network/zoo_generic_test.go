@@ -46,6 +46,15 @@ func TestZooGeneric(t *testing.T) {
 		{"zoo-v2ray-vmess-ws-tls.pcap", []want{{"network.behavior.tls-in-tls", "unknown", report.CategoryProxy, report.SeverityMedium, 0.7,
 			map[string]string{"generic": "true", "inner_protocol": "tls", "server": "10.210.0.1:443"},
 			map[string][2]float64{"flows": {3, 100}}}}, report.SeverityLow},
+		// OpenVPN over UDP with --tls-crypt and --tls-crypt-v2: the hard
+		// reset is encrypted, so the OpenVPN parser sees nothing; the
+		// inner HTTPS sessions show in the outer sizes.
+		{"zoo-openvpn-tls-crypt.pcap", []want{{"network.behavior.encapsulation", "unknown", report.CategoryVPN, report.SeverityMedium, 0.6,
+			map[string]string{"generic": "true", "server": "10.210.0.1:1194", "proto": "udp"},
+			map[string][2]float64{"full_packet_bytes": {1400, 1500}, "ack_packet_bytes": {60, 120}}}}, report.SeverityLow},
+		{"zoo-openvpn-tls-crypt-v2.pcap", []want{{"network.behavior.encapsulation", "unknown", report.CategoryVPN, report.SeverityMedium, 0.6,
+			map[string]string{"generic": "true", "server": "10.210.0.1:1194", "proto": "udp"},
+			map[string][2]float64{"full_packet_bytes": {1400, 1500}, "ack_packet_bytes": {60, 120}}}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

@@ -69,6 +69,11 @@ type Dir struct {
 	IATSum                       int64
 	IATHist                      [16]uint32 // log2(ms) buckets of payload inter-arrival
 	MaxPayload                   int
+	// Sizes are the most frequent payload sizes (Misra–Gries summary:
+	// every size on more than 1/(MaxSizes+1) of the payload packets is
+	// here, its count low by at most that share): a tunnel's constant-size
+	// inner ACKs and MTU-bound full packets.
+	Sizes [MaxSizes]SizeCount
 	Buf                          []byte // first payload bytes (TCP stream order) or datagrams
 	Dgrams                       [MaxDatagrams]Datagram
 	NDgrams                      int
@@ -170,6 +175,49 @@ type Flow struct {
 
 	prev, next *Flow
 	list       *lru
+}
+
+// MaxSizes is how many frequent payload sizes Dir.Sizes tracks.
+const MaxSizes = 6
+
+// SizeCount is one entry of Dir.Sizes.
+type SizeCount struct {
+	Size  uint16
+	Count uint32
+}
+
+// countSize adds a payload of n bytes to the Misra–Gries summary.
+func (d *Dir) countSize(n int) {
+	sz := uint16(min(n, 65535))
+	free := -1
+	for i := range d.Sizes {
+		e := &d.Sizes[i]
+		if e.Count > 0 && e.Size == sz {
+			e.Count++
+			return
+		}
+		if e.Count == 0 && free < 0 {
+			free = i
+		}
+	}
+	if free >= 0 {
+		d.Sizes[free] = SizeCount{Size: sz, Count: 1}
+		return
+	}
+	for i := range d.Sizes {
+		d.Sizes[i].Count--
+	}
+}
+
+// FrequentSize returns the most frequent tracked payload size within
+// [lo, hi] and its (lower-bound) count.
+func (d *Dir) FrequentSize(lo, hi int) (size int, count uint32) {
+	for _, e := range d.Sizes {
+		if e.Count > count && int(e.Size) >= lo && int(e.Size) <= hi {
+			size, count = int(e.Size), e.Count
+		}
+	}
+	return size, count
 }
 
 // MaxOpening is how many payload packets Flow.Opening keeps.
@@ -529,6 +577,7 @@ func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
 	if n > d.MaxPayload {
 		d.MaxPayload = n
 	}
+	d.countSize(n)
 	// Response delay: a small payload one way followed by the next payload
 	// the other way.
 	if o := &f.pendingInput[1-dir]; *o != 0 {
