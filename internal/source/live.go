@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/shirou/gopsutil/v4/host"
 	psnet "github.com/shirou/gopsutil/v4/net"
 	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
 // LiveSource reads the machine farmwatch runs on. Root is "/" unless
@@ -138,12 +139,7 @@ func (s *LiveSource) exeIdentity(exe string) exeIdentity {
 }
 
 // hostPath maps an absolute path on the host to the configured root.
-func (s *LiveSource) hostPath(p string) string {
-	if s.root == "/" || s.root == "" {
-		return p
-	}
-	return filepath.Join(s.root, p)
-}
+func (s *LiveSource) hostPath(p string) string { return hostpath.Root(s.root).Path(p) }
 
 // Connections implements Source.
 func (s *LiveSource) Connections(ctx context.Context) ([]Connection, error) {

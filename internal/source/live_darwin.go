@@ -5,21 +5,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/shirou/gopsutil/v4/process"
 
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 	"github.com/farmwatch/farmwatch/internal/source/macho"
 )
 
 // darwinHostPath maps a host path to the configured root (as
 // LiveSource.hostPath).
-func darwinHostPath(root, p string) string {
-	if root == "" || root == "/" {
-		return p
-	}
-	return filepath.Join(root, p)
-}
+func darwinHostPath(root, p string) string { return hostpath.Root(root).Path(p) }
 
 // openExe opens the executable file of a process.
 func openExe(root string, p Process) (io.ReadCloser, error) {

@@ -11,12 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
 // openExe opens /proc/PID/exe, which works even when the file on disk was
 // deleted or replaced after the process started.
 func openExe(root string, p Process) (io.ReadCloser, error) {
-	f, err := os.Open(filepath.Join(root, "proc", strconv.Itoa(int(p.PID)), "exe"))
+	f, err := os.Open(hostpath.Root(root).Proc(strconv.Itoa(int(p.PID)), "exe"))
 	if err != nil {
 		return nil, fmt.Errorf("open executable of pid %d: %w", p.PID, err)
 	}
@@ -181,12 +183,12 @@ func enabledUnits(root string) map[string]bool {
 // runningExes returns the executables of running processes.
 func runningExes(root string) map[string]bool {
 	out := map[string]bool{}
-	entries, _ := os.ReadDir(filepath.Join(root, "proc"))
+	entries, _ := os.ReadDir(hostpath.Root(root).Proc())
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		if t, err := os.Readlink(filepath.Join(root, "proc", e.Name(), "exe")); err == nil {
+		if t, err := os.Readlink(hostpath.Root(root).Proc(e.Name(), "exe")); err == nil {
 			out[strings.TrimSuffix(t, " (deleted)")] = true
 		}
 	}

@@ -30,6 +30,8 @@ import (
 	"github.com/farmwatch/farmwatch/internal/detect/network/live"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/run"
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
+	"github.com/farmwatch/farmwatch/internal/source/route"
 )
 
 // Name is the detector's id.
@@ -170,11 +172,11 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	return g.Wait()
 }
 
-// defaultInterfaces are the interfaces of default routes (per-OS seam:
-// Linux /proc/net/route under root, macOS the routing table), else every
-// up, non-loopback interface.
+// defaultInterfaces are the interfaces of default routes (the source
+// layer's route reader: Linux /proc/net/route under root, macOS the routing
+// table), else every up, non-loopback interface.
 func defaultInterfaces(root string) []string {
-	if out := defaultRouteInterfaces(root); len(out) > 0 {
+	if out := route.DefaultInterfaces(hostpath.Root(root)); len(out) > 0 {
 		return out
 	}
 	var out []string

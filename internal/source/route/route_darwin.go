@@ -1,27 +1,29 @@
-package traffic
+package route
 
 import (
 	"net"
 
-	"golang.org/x/net/route"
+	xroute "golang.org/x/net/route"
 	"golang.org/x/sys/unix"
+
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
-// defaultRouteInterfaces finds the interfaces of the IPv4 and IPv6 default
+// defaultInterfaces finds the interfaces of the IPv4 and IPv6 default
 // routes in the kernel routing table (a sysctl dump, no subprocess).
-func defaultRouteInterfaces(string) []string {
+func defaultInterfaces(hostpath.Root) []string {
 	var out []string
 	for _, af := range []int{unix.AF_INET, unix.AF_INET6} {
-		rib, err := route.FetchRIB(af, route.RIBTypeRoute, 0)
+		rib, err := xroute.FetchRIB(af, xroute.RIBTypeRoute, 0)
 		if err != nil {
 			continue
 		}
-		msgs, err := route.ParseRIB(route.RIBTypeRoute, rib)
+		msgs, err := xroute.ParseRIB(xroute.RIBTypeRoute, rib)
 		if err != nil {
 			continue
 		}
 		for _, m := range msgs {
-			rm, ok := m.(*route.RouteMessage)
+			rm, ok := m.(*xroute.RouteMessage)
 			if !ok || rm.Flags&unix.RTF_GATEWAY == 0 || len(rm.Addrs) <= unix.RTAX_NETMASK {
 				continue
 			}
@@ -36,11 +38,11 @@ func defaultRouteInterfaces(string) []string {
 	return out
 }
 
-func isDefault(a route.Addr) bool {
+func isDefault(a xroute.Addr) bool {
 	switch a := a.(type) {
-	case *route.Inet4Addr:
+	case *xroute.Inet4Addr:
 		return a.IP == [4]byte{}
-	case *route.Inet6Addr:
+	case *xroute.Inet6Addr:
 		return a.IP == [16]byte{}
 	}
 	return false

@@ -1,15 +1,16 @@
-package traffic
+package route
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
-// defaultRouteInterfaces reads the default routes' interfaces from
+// defaultInterfaces reads the default routes' interfaces from
 // proc/net/route under root.
-func defaultRouteInterfaces(root string) []string {
-	b, err := os.ReadFile(filepath.Join(root, "proc/net/route"))
+func defaultInterfaces(root hostpath.Root) []string {
+	b, err := os.ReadFile(root.Proc("net", "route"))
 	if err != nil {
 		return nil
 	}

@@ -1,8 +1,10 @@
 //go:build !linux && !darwin
 
-package traffic
+package route
 
-// defaultRouteInterfaces: no route source here; the caller falls back to
-// every up, non-loopback interface (unused on Windows, which reads the
+import "github.com/farmwatch/farmwatch/internal/source/hostpath"
+
+// defaultInterfaces: no route reader here; the caller falls back to every
+// up, non-loopback interface (unused on Windows, which reads the
 // connection table instead of capturing).
-func defaultRouteInterfaces(string) []string { return nil }
+func defaultInterfaces(hostpath.Root) []string { return nil }
