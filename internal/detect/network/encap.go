@@ -76,8 +76,16 @@ var encapsulationAnalyzer = analyzer{
 				"bulk_side": endpoint(f, bulk).String()}
 			what := fmt.Sprintf("%.0f%% of %s's %d packets are exactly %d bytes (MTU-bound) and %.0f%% of %s's %d are exactly %d bytes (inner ACKs): inner TCP carried with a constant per-packet overhead",
 				100*full, endpoint(f, bulk).Addr, b.PayloadPackets, fullSize, 100*ack, endpoint(f, 1-bulk).Addr, a.PayloadPackets, ackSize)
+			conf := 0.6
+			if p, ok := expectedPorts[f.Server.Port]; ok {
+				// DNS's port carrying tunnel-shaped datagrams that are not
+				// DNS (the engine parses DNS on 53 before any analyzer).
+				conf += 0.1
+				ex["expected_protocol"] = p
+				what += "; on the " + p + " port"
+			}
 			c.emit(result{Rule: "network.behavior.encapsulation", Tool: "unknown", Category: report.CategoryVPN,
-				Severity: report.SeverityMedium, Conf: 0.6, Matched: what, Extra: ex,
+				Severity: report.SeverityMedium, Conf: conf, Matched: what, Extra: ex,
 				Summary: fmt.Sprintf("Unrecognised VPN or tunnel between %s and %s: one long %s flow carries inner TCP sessions (MTU-bound packets one way, constant-size ACKs the other).", f.Client.Addr, f.Server, protoName(f.Proto))})
 			return
 		}

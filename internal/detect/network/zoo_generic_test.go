@@ -55,6 +55,14 @@ func TestZooGeneric(t *testing.T) {
 		{"zoo-openvpn-tls-crypt-v2.pcap", []want{{"network.behavior.encapsulation", "unknown", report.CategoryVPN, report.SeverityMedium, 0.6,
 			map[string]string{"generic": "true", "server": "10.210.0.1:1194", "proto": "udp"},
 			map[string][2]float64{"full_packet_bytes": {1400, 1500}, "ack_packet_bytes": {60, 120}}}}, report.SeverityLow},
+		// iodine in raw mode: after the DNS handshake the data leaves DNS
+		// for raw UDP to the server's port 53; the inner HTTPS shows.
+		{"zoo-iodine.pcap", []want{{"network.behavior.encapsulation", "unknown", report.CategoryVPN, report.SeverityMedium, 0.7,
+			map[string]string{"generic": "true", "server": "10.210.0.1:53", "expected_protocol": "dns"}, nil}}, report.SeverityLow},
+		// iodine -r (no raw mode): everything in NULL queries under a
+		// tunnel domain no list knows (t.tunnel.lan).
+		{"zoo-iodine-dns.pcap", []want{{"network.dns.tunnel", "dns-tunnel", report.CategoryTunnel, report.SeverityMedium, 0.8,
+			map[string]string{"domain": "tunnel.lan", "client": "10.210.0.2"}, nil}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
