@@ -73,13 +73,13 @@ type Dir struct {
 	// every size on more than 1/(MaxSizes+1) of the payload packets is
 	// here, its count low by at most that share): a tunnel's constant-size
 	// inner ACKs and MTU-bound full packets.
-	Sizes [MaxSizes]SizeCount
-	Buf                          []byte // first payload bytes (TCP stream order) or datagrams
-	Dgrams                       [MaxDatagrams]Datagram
-	NDgrams                      int
-	nextSeq                      uint32
-	seqSet, gap                  bool
-	Onsets                       []int64 // OFF→ON transition times (ns), the first MaxOnsets
+	Sizes       [MaxSizes]SizeCount
+	Buf         []byte // first payload bytes (TCP stream order) or datagrams
+	Dgrams      [MaxDatagrams]Datagram
+	NDgrams     int
+	nextSeq     uint32
+	seqSet, gap bool
+	Onsets      []int64 // OFF→ON transition times (ns), the first MaxOnsets
 	// OnsetCount counts every OFF→ON transition (gap ≥ OffGap). Bursts
 	// counts payloads after a gap of BurstGap or more; Triggered those
 	// that followed payload from the other side sent during the gap (at
