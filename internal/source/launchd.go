@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"howett.net/plist"
 )
@@ -119,6 +120,13 @@ func parseLaunchdPlist(data []byte) (svc Service, err error) {
 	if len(argv) > 1 {
 		svc.Args = argv[1:]
 	}
+	// A job that runs its program through a shell (RustDesk's daemon:
+	// /bin/sh -c /Applications/RustDesk.app/Contents/MacOS/service) is
+	// that program, not the shell: what runs, and what identifies it, is
+	// the command.
+	if p, args, ok := shellCommand(svc.Path, svc.Args); ok {
+		svc.Path, svc.Args = p, args
+	}
 
 	switch {
 	case isTrue(job["Disabled"]):
@@ -129,6 +137,30 @@ func parseLaunchdPlist(data []byte) (svc Service, err error) {
 		svc.StartType = "manual"
 	}
 	return svc, nil
+}
+
+// shells are the interpreters a job may wrap its program in.
+var shells = map[string]bool{"/bin/sh": true, "/bin/bash": true, "/bin/zsh": true, "/bin/dash": true}
+
+// shellCommand unwraps `<shell> -c "<absolute path> [args]"` when the
+// command is a plain word list (no quoting, variables, redirections or
+// pipelines, which would need a shell to read).
+func shellCommand(path string, args []string) (string, []string, bool) {
+	if !shells[path] || len(args) != 2 || args[0] != "-c" {
+		return "", nil, false
+	}
+	cmd := args[1]
+	if strings.ContainsAny(cmd, "'\"\\$`;|&<>(){}*?[]~#=\n") {
+		return "", nil, false
+	}
+	words := strings.Fields(cmd)
+	if len(words) == 0 || !strings.HasPrefix(words[0], "/") {
+		return "", nil, false
+	}
+	if len(words) == 1 {
+		return words[0], nil, true
+	}
+	return words[0], words[1:], true
 }
 
 func isTrue(v any) bool {

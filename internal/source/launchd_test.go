@@ -185,3 +185,67 @@ func FuzzParseLaunchdPlist(f *testing.F) {
 		}
 	})
 }
+
+// TestParseLaunchdPlistRealRustDesk reads the LaunchDaemon and LaunchAgent
+// RustDesk installs (testdata/launchd-real/README.md): the daemon runs its
+// program through /bin/sh -c, which must come out as the program itself.
+func TestParseLaunchdPlistRealRustDesk(t *testing.T) {
+	for file, want := range map[string]Service{
+		"com.carriez.RustDesk_service.plist": {Name: "com.carriez.RustDesk_service", Path: "/Applications/RustDesk.app/Contents/MacOS/service", StartType: "auto"},
+		"com.carriez.RustDesk_server.plist":  {Name: "com.carriez.RustDesk_server", Path: "/Applications/RustDesk.app/Contents/MacOS/RustDesk", Args: []string{"--server"}, StartType: "auto"},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", "launchd-real", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parseLaunchdPlist(data)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", file, got, want)
+		}
+	}
+	// Installed as RustDesk installs them, with the service's program running.
+	root := t.TempDir()
+	for dir, file := range map[string]string{"Library/LaunchDaemons": "com.carriez.RustDesk_service.plist", "Library/LaunchAgents": "com.carriez.RustDesk_server.plist"} {
+		data, _ := os.ReadFile(filepath.Join("testdata", "launchd-real", file))
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dir, file), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svcs, err := listLaunchd(context.Background(), root, func(exe string) bool { return exe == "/Applications/RustDesk.app/Contents/MacOS/service" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, s := range svcs {
+		states[s.Name+"/"+s.Kind] = s.State
+	}
+	if states["com.carriez.RustDesk_service/launchd-daemon"] != StateRunning || states["com.carriez.RustDesk_server/launchd-agent"] != StateStopped {
+		t.Errorf("states %v", states)
+	}
+}
+
+func TestShellCommand(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		args []string
+		ok   bool
+	}{
+		{"/bin/sh", []string{"-c", "/opt/x/bin/y --flag"}, true},
+		{"/bin/bash", []string{"-c", "/opt/x/bin/y"}, true},
+		{"/bin/sh", []string{"-c", "cd /opt && ./y"}, false},
+		{"/bin/sh", []string{"-c", "y"}, false},
+		{"/bin/sh", []string{"-c", "/opt/y \"a b\""}, false},
+		{"/bin/sh", []string{"/opt/script.sh"}, false},
+		{"/usr/bin/python3", []string{"-c", "/opt/y"}, false},
+	} {
+		if _, _, ok := shellCommand(c.path, c.args); ok != c.ok {
+			t.Errorf("%s %q: %v", c.path, c.args, ok)
+		}
+	}
+}
