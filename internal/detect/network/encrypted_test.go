@@ -3,6 +3,7 @@ package network
 import (
 	"bytes"
 	"crypto/rand"
+	"strings"
 	"testing"
 
 	"github.com/farmwatch/farmwatch/internal/detect/network/internal/pcaptest"
@@ -51,5 +52,39 @@ func TestCertificateMatchCategory(t *testing.T) {
 	}
 	if f.Category != report.CategoryVPN {
 		t.Errorf("category %s, want vpn", f.Category)
+	}
+}
+
+// TestVPNNameList: every line of the embedded list is well formed and
+// applied, the longest suffix wins, and each match carries its category.
+func TestVPNNameList(t *testing.T) {
+	n := 0
+	for _, line := range strings.Split(vpnNamesTSV, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		n++
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || !report.Category(f[2]).Valid() {
+			t.Fatalf("malformed line %q", line)
+		}
+		if ind := matchName("x." + f[3]); ind == nil || ind.tool != f[0] || ind.category != report.Category(f[2]) {
+			t.Errorf("%s: matched %+v, want %s/%s", f[3], ind, f[0], f[2])
+		}
+	}
+	if n < 25 {
+		t.Fatalf("%d names in the list, want ≥ 25", n)
+	}
+	for name, tool := range map[string]string{"secure.logmein.com": "hamachi", "control.logmein.com": "logmein", "api.surfshark.com": "surfshark"} {
+		if ind := matchName(name); ind == nil || ind.tool != tool {
+			t.Errorf("%s: matched %+v, want %s", name, ind, tool)
+		}
+	}
+	cp := pcaptest.New()
+	tlsSession(cp, "192.168.1.10:50000", "104.1.1.1:443", clientHello(""),
+		serverFlight(t, "*.tunnelbear.com", "", "R3", "Let's Encrypt"))
+	fs := run(t, cp)
+	if f := find(fs, "network.tunnelbear.session", "tunnelbear"); f == nil || f.Category != report.CategoryVPN {
+		t.Errorf("TunnelBear certificate: got %s", summarize(fs))
 	}
 }

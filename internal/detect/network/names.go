@@ -1,7 +1,9 @@
 package network
 
 import (
+	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/farmwatch/farmwatch/internal/report"
@@ -56,12 +58,49 @@ var nameIndicators = []nameIndicator{
 	{tool: "hotspotshield", display: "Hotspot Shield", category: report.CategoryVPN, suffixes: []string{"northghost.com", "anchorfree.com", "anchorfree.net"}},
 }
 
-// matchName returns the indicator for a DNS name, or nil.
+// vpnNamesTSV is the list of VPN and proxy service names from a
+// maintained public list (source and licence in the file's header).
+//
+//go:embed vpnnames.tsv
+var vpnNamesTSV string
+
+func init() { nameIndicators = mergeNameList(nameIndicators, vpnNamesTSV) }
+
+// mergeNameList adds the suffixes of a tool/display/category/suffix list
+// to the indicators: to the tool's own entry when there is one, else as a
+// new tool. Malformed lines are skipped (the list is embedded and tested).
+func mergeNameList(inds []nameIndicator, list string) []nameIndicator {
+	for _, line := range strings.Split(list, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || !report.Category(f[2]).Valid() {
+			continue
+		}
+		tool, display, cat, suffix := f[0], f[1], report.Category(f[2]), strings.ToLower(f[3])
+		i := slices.IndexFunc(inds, func(n nameIndicator) bool { return n.tool == tool })
+		if i < 0 {
+			inds = append(inds, nameIndicator{tool: tool, display: display, category: cat})
+			i = len(inds) - 1
+		}
+		if !slices.Contains(inds[i].suffixes, suffix) {
+			inds[i].suffixes = append(inds[i].suffixes, suffix)
+		}
+	}
+	return inds
+}
+
+// matchName returns the indicator for a DNS name, or nil. The longest
+// matching suffix wins (secure.logmein.com is Hamachi, other logmein.com
+// names LogMeIn).
 func matchName(name string) *nameIndicator {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	if name == "" {
 		return nil
 	}
+	var best *nameIndicator
+	bestLen := 0
 	for i := range nameIndicators {
 		ind := &nameIndicators[i]
 		excluded := false
@@ -74,24 +113,29 @@ func matchName(name string) *nameIndicator {
 			continue
 		}
 		for _, s := range ind.suffixes {
-			if strings.HasSuffix(name, s) && (len(name) == len(s) || name[len(name)-len(s)-1] == '.') {
-				return ind
+			if len(s) > bestLen && strings.HasSuffix(name, s) && (len(name) == len(s) || name[len(name)-len(s)-1] == '.') {
+				best, bestLen = ind, len(s)
 			}
 		}
 	}
-	return nil
+	return best
 }
 
 // certIndicators are certificate organisations that name a tool.
 // Each carries the category of what it names: a VPN's certificate is a
 // VPN finding, not remote access.
+// The VPN entries are nDPI's tls_certificate_match facts (see
+// vpnnames.tsv for source and licence).
 var certIndicators = []struct {
-	org, tool string
-	category  report.Category
+	org, cn, tool string
+	category      report.Category
 }{
-	{"NoMachine", "nomachine", report.CategoryRemoteAccess},
-	{"LogMeIn, Inc.", "logmein", report.CategoryRemoteAccess},
-	{"Windscribe", "windscribe", report.CategoryVPN},
+	{org: "NoMachine", tool: "nomachine", category: report.CategoryRemoteAccess},
+	{org: "LogMeIn, Inc.", tool: "logmein", category: report.CategoryRemoteAccess},
+	{org: "Windscribe", tool: "windscribe", category: report.CategoryVPN},
+	{org: "Private Internet Access", tool: "pia", category: report.CategoryVPN},
+	{cn: "*.tunnelbear.com", tool: "tunnelbear", category: report.CategoryVPN},
+	{cn: "cloudflareclient.com", tool: "cloudflare-warp", category: report.CategoryVPN},
 }
 
 // namesAnalyzer: the flow's TLS SNI, HTTP Host, certificate or the DNS
@@ -143,10 +187,14 @@ var namesAnalyzer = analyzer{
 		}
 		if m.TLSServer != nil && m.TLSServer.Cert != nil {
 			for _, ci := range certIndicators {
-				if m.TLSServer.Cert.SubjectO != ci.org || c.claimed(ci.tool) {
+				cert := m.TLSServer.Cert
+				if (ci.org != "" && cert.SubjectO != ci.org) || (ci.cn != "" && cert.SubjectCN != ci.cn) || c.claimed(ci.tool) {
 					continue
 				}
 				what := "TLS certificate O=" + ci.org
+				if ci.cn != "" {
+					what = "TLS certificate CN=" + ci.cn
+				}
 				if ind := indicatorByTool(ci.tool); ind != nil && ind.category == ci.category {
 					emitNamedConf(c, ind, what, 0.8)
 				} else {
