@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
 // Linux files read under the root (and copied into snapshots).
@@ -190,9 +192,9 @@ func utmpSessions(b []byte) []Session {
 // readLocaltime returns the IANA zone of etc/localtime (a symlink, or the
 // recorded target in a snapshot).
 func readLocaltime(root string) string {
-	target, err := os.Readlink(filepath.Join(root, linuxLocaltime))
+	target, err := os.Readlink(hostpath.Root(root).File(linuxLocaltime))
 	if err != nil {
-		b, _ := readSmall(filepath.Join(root, linuxLocaltimeLink))
+		b, _ := readSmall(hostpath.Root(root).File(linuxLocaltimeLink))
 		target = strings.TrimSpace(string(b))
 	}
 	return zoneFromPath(target)
@@ -212,7 +214,7 @@ func readLinuxFacts(root string) (*Facts, error) {
 	f := &Facts{OS: "linux"}
 	var errs []error
 	read := func(rel string) []byte {
-		b, err := readSmall(filepath.Join(root, rel))
+		b, err := readSmall(hostpath.Root(root).File(rel))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
@@ -236,7 +238,7 @@ func readLinuxFacts(root string) (*Facts, error) {
 	f.Locales = localesFromEnv(kv)
 	f.Inputs = append(f.Inputs, parseXkbLayouts(read(linuxKeyboard))...)
 	for _, dir := range []string{linuxIbusDir, linuxFcitx5Dir, linuxFcitxDir} {
-		ents, err := os.ReadDir(filepath.Join(root, dir))
+		ents, err := os.ReadDir(hostpath.Root(root).File(dir))
 		if err != nil {
 			continue
 		}

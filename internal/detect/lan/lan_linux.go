@@ -11,6 +11,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/source"
 	"github.com/farmwatch/farmwatch/internal/source/command"
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
 // ipPaths are where iproute2's ip lives; it is run by absolute path only.
@@ -19,7 +20,7 @@ var ipPaths = []string{"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}
 // liveNeighbors reads /proc/net/arp under root and, for this host only,
 // the IPv6 neighbours from `ip -6 neigh show`.
 func liveNeighbors(ctx context.Context, root string) ([]Neighbor, error) {
-	b, err := readFileLimited(filepath.Join(root, FileProcARP))
+	b, err := readFileLimited(hostpath.Root(root).File(FileProcARP))
 	out := parseProcARP(b)
 	if root == "/" || root == "" {
 		v6, err6 := ipv6Neighbors(ctx)
@@ -43,7 +44,7 @@ func ipv6Neighbors(ctx context.Context) ([]Neighbor, error) {
 // collectNeighbors copies proc/net/arp and writes IPv6 neighbours.
 func collectNeighbors(ctx context.Context, root, dir string) error {
 	var errs []error
-	b, err := readFileLimited(filepath.Join(root, FileProcARP))
+	b, err := readFileLimited(hostpath.Root(root).File(FileProcARP))
 	errs = append(errs, err)
 	if b != nil {
 		dst := filepath.Join(dir, FileProcARP)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
 // Linux sources, relative to the source root (live "/" or a snapshot).
@@ -54,7 +55,7 @@ func readFileLimited(p string) ([]byte, error) { return source.ReadOptionalFile(
 func readLinux(root string, extra []Interface, owners []TunOwner) (*HostNet, error) {
 	hn := &HostNet{}
 	var errs []error
-	ents, err := os.ReadDir(filepath.Join(root, linuxSysNet))
+	ents, err := os.ReadDir(hostpath.Root(root).File(linuxSysNet))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)
 	}
@@ -63,7 +64,7 @@ func readLinux(root string, extra []Interface, owners []TunOwner) (*HostNet, err
 		byName[e.Name] = e
 	}
 	v6 := map[string][]string{}
-	if b, err := readFileLimited(filepath.Join(root, linuxIfInet6)); err != nil {
+	if b, err := readFileLimited(hostpath.Root(root).File(linuxIfInet6)); err != nil {
 		errs = append(errs, err)
 	} else {
 		v6 = parseIfInet6(b)
@@ -75,7 +76,7 @@ func readLinux(root string, extra []Interface, owners []TunOwner) (*HostNet, err
 		}
 		attrs := map[string]string{}
 		for _, f := range sysNetFiles {
-			b, err := readFileLimited(filepath.Join(root, linuxSysNet, e.Name(), f))
+			b, err := readFileLimited(hostpath.Root(root).File(linuxSysNet, e.Name(), f))
 			if err == nil && b != nil {
 				attrs[f] = string(b)
 			}
@@ -102,21 +103,21 @@ func readLinux(root string, extra []Interface, owners []TunOwner) (*HostNet, err
 		}
 	}
 	attachOwners(hn.Interfaces, owners)
-	if b, err := readFileLimited(filepath.Join(root, linuxRoute)); err != nil {
+	if b, err := readFileLimited(hostpath.Root(root).File(linuxRoute)); err != nil {
 		errs = append(errs, err)
 	} else {
 		hn.Routes = append(hn.Routes, parseProcRoute(b)...)
 	}
-	if b, err := readFileLimited(filepath.Join(root, linuxRoute6)); err != nil {
+	if b, err := readFileLimited(hostpath.Root(root).File(linuxRoute6)); err != nil {
 		errs = append(errs, err)
 	} else {
 		hn.Routes = append(hn.Routes, parseIPv6Route(b)...)
 	}
-	if b, err := readFileLimited(filepath.Join(root, linuxIPForward)); err == nil {
+	if b, err := readFileLimited(hostpath.Root(root).File(linuxIPForward)); err == nil {
 		hn.IPForward = strings.TrimSpace(string(b))
 	}
 	for _, p := range linuxProxyFiles {
-		for _, f := range expandDir(filepath.Join(root, p)) {
+		for _, f := range expandDir(hostpath.Root(root).File(p)) {
 			b, err := readFileLimited(f)
 			if err != nil || b == nil {
 				continue
@@ -429,7 +430,7 @@ func redactURL(v string) string {
 // scanTunOwners finds processes holding /dev/net/tun open and the device
 // each file descriptor is attached to (the "iff:" line of its fdinfo).
 func scanTunOwners(root string) []TunOwner {
-	procDir := filepath.Join(root, "proc")
+	procDir := hostpath.Root(root).File("proc")
 	ents, err := os.ReadDir(procDir)
 	if err != nil {
 		return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/detect/hardware/edid"
 	"github.com/farmwatch/farmwatch/internal/detect/hardware/hid"
+	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 )
 
 // Bounds on what one Linux scan reads.
@@ -40,7 +41,7 @@ type sysReader struct {
 	errs   []error
 }
 
-func (r *sysReader) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }
+func (r *sysReader) path(rel string) string { return hostpath.Root(r.root).File(rel) }
 
 // read returns up to max bytes of root/rel; a missing file is (nil, false).
 func (r *sysReader) read(rel string, max int64) ([]byte, bool) {
