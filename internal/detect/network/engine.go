@@ -64,6 +64,7 @@ type Engine struct {
 	names  map[netip.Addr]string
 	dnsTun *dnsTunnels
 	relay  *relayTracker
+	ports  *portProtocols
 	webrtc map[netip.Addr]webrtcSeen
 	// ownAddrs is set when LocalNets were given (this host's own
 	// addresses): a relay's two sides may then use different addresses of
@@ -100,6 +101,7 @@ func New(cfg Config) *Engine {
 		names:    make(map[netip.Addr]string),
 		dnsTun:   newDNSTunnels(),
 		relay:    newRelayTracker(),
+		ports:    newPortProtocols(),
 		findings: make(map[string]*report.Finding),
 		ownAddrs: own,
 	}
@@ -182,6 +184,7 @@ func (e *Engine) flowDone(f *flow.Flow) {
 	}
 	e.classify(f, m, e.findings)
 	e.relay.add(f)
+	e.ports.add(f, m)
 }
 
 // classify runs every classifier on f, recording into dst.
@@ -200,6 +203,7 @@ func (e *Engine) Close() []report.Finding {
 	e.table.Flush()
 	e.dnsTun.classify(e, e.findings)
 	e.relay.classify(e, e.findings)
+	e.ports.classify(e, e.findings)
 	out := render(e.findings)
 	e.stats.Findings = len(out)
 	return out
@@ -238,6 +242,7 @@ func (e *Engine) Snapshot(now time.Time, minAge time.Duration) []report.Finding 
 	})
 	e.dnsTun.classify(e, dst)
 	e.relay.classify(e, dst)
+	e.ports.classify(e, dst)
 	return render(dst)
 }
 

@@ -80,6 +80,10 @@ func inspectTCP(v *view, m *Meta) {
 	}
 	if sess, err := socks.Parse(c, s); err == nil {
 		m.SOCKS = sess
+	} else if sess, err := socks.Parse(s, c); err == nil {
+		// Reverse SOCKS: the side that accepted the connection speaks the
+		// client's greeting; the side that dialled out is the proxy.
+		m.SOCKS, m.SOCKSReverse = sess, true
 	}
 	if st, err := ssh.Parse(c); err == nil {
 		m.SSHClient = st

@@ -22,6 +22,9 @@ type Meta struct {
 	// WebSocket payload prefixes after an HTTP Upgrade, client and server.
 	WSClient, WSServer []byte
 	SOCKS              *socks.Session
+	// SOCKSReverse: the greeting came from the TCP server (the side that
+	// opened the connection is the proxy).
+	SOCKSReverse bool
 	// SSH streams by TCP direction.
 	SSHClient, SSHServer *ssh.Stream
 	STUN                 *stun.Message

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Request is the head of an HTTP request.
@@ -16,6 +17,22 @@ type Request struct {
 	Host, UserAgent       string
 	Upgrade               string
 	WebSocketProtocol     string // Sec-WebSocket-Protocol
+	// Anomalies lists what a lenient parse forgave in the request line
+	// (a lowercase method, runs of spaces, no HTTP version on CONNECT, a
+	// CONNECT target without port): real clients and tools differ here.
+	Anomalies []string
+	// ProxyAuthorization or Proxy-Connection was sent: the client knows it
+	// talks to a proxy.
+	ProxyHeaders bool
+	// CSTP: X-CSTP-* or X-DTLS-* headers (Cisco AnyConnect / OpenConnect).
+	CSTP bool
+}
+
+// AbsoluteForm reports a request target of the form http://host/… (or
+// https://, ftp://): a request to a forward proxy, not to an origin server.
+func (r *Request) AbsoluteForm() bool {
+	t := strings.ToLower(r.Target)
+	return r.Method != "CONNECT" && (strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://") || strings.HasPrefix(t, "ftp://"))
 }
 
 // Response is the status line and the headers the engine uses.
@@ -23,6 +40,10 @@ type Response struct {
 	Status  int
 	Server  string
 	Upgrade string
+	// Via, Proxy-Agent and Proxy-Authenticate headers (what proxies add).
+	Via, ProxyAgent, ProxyAuthenticate string
+	// CSTP: X-CSTP-* or X-DTLS-* headers (an AnyConnect-style gateway).
+	CSTP bool
 	// Body is what follows the header block in the captured bytes.
 	Body []byte
 }
@@ -30,7 +51,9 @@ type Response struct {
 // ErrNotHTTP means the bytes do not start with an HTTP/1.x head.
 var ErrNotHTTP = errors.New("not an HTTP/1 message")
 
-var methods = []string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"}
+var methods = []string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
+	// Microsoft SSTP's tunnel request (MS-SSTP 2.2.2).
+	"SSTP_DUPLEX_POST"}
 
 // ParseRequest parses a request head; the head may be cut off.
 func ParseRequest(b []byte) (*Request, []byte, error) {
@@ -38,20 +61,47 @@ func ParseRequest(b []byte) (*Request, []byte, error) {
 	if !ok {
 		return nil, nil, ErrNotHTTP
 	}
-	parts := bytes.SplitN(line, []byte(" "), 3)
-	if len(parts) != 3 || !bytes.HasPrefix(parts[2], []byte("HTTP/1.")) {
+	parts := bytes.Fields(line)
+	var anomalies []string
+	if len(parts) < 2 || len(parts) > 3 {
 		return nil, nil, ErrNotHTTP
 	}
-	known := false
+	method := ""
 	for _, m := range methods {
-		if string(parts[0]) == m {
-			known = true
+		if bytes.EqualFold(parts[0], []byte(m)) {
+			method = m
 		}
 	}
-	if !known {
+	if method == "" {
 		return nil, nil, ErrNotHTTP
 	}
-	r := &Request{Method: string(parts[0]), Target: clean(parts[1]), Proto: string(parts[2])}
+	if string(parts[0]) != method {
+		anomalies = append(anomalies, "method not in upper case")
+	}
+	proto := ""
+	if len(parts) == 3 {
+		if !bytes.HasPrefix(bytes.ToUpper(parts[2]), []byte("HTTP/1.")) {
+			return nil, nil, ErrNotHTTP
+		}
+		proto = string(parts[2])
+		if !bytes.HasPrefix(parts[2], []byte("HTTP/1.")) {
+			anomalies = append(anomalies, "HTTP version not in upper case")
+		}
+	} else if method != "CONNECT" {
+		return nil, nil, ErrNotHTTP // HTTP/0.9 or not HTTP
+	} else {
+		anomalies = append(anomalies, "no HTTP version")
+	}
+	if len(line) != len(parts[0])+len(parts[1])+len(proto)+len(parts)-1 {
+		anomalies = append(anomalies, "extra white space in request line")
+	}
+	r := &Request{Method: method, Target: clean(parts[1]), Proto: proto}
+	if method == "CONNECT" {
+		if _, port, ok := strings.Cut(strings.TrimPrefix(r.Target[strings.LastIndexByte(r.Target, ']')+1:], "["), ":"); !ok || port == "" {
+			anomalies = append(anomalies, "target without port")
+		}
+	}
+	r.Anomalies = anomalies
 	body := headers(rest, func(k, v []byte) {
 		switch {
 		case bytes.EqualFold(k, []byte("Host")):
@@ -62,6 +112,10 @@ func ParseRequest(b []byte) (*Request, []byte, error) {
 			r.Upgrade = clean(v)
 		case bytes.EqualFold(k, []byte("Sec-WebSocket-Protocol")):
 			r.WebSocketProtocol = clean(v)
+		case bytes.EqualFold(k, []byte("Proxy-Authorization")), bytes.EqualFold(k, []byte("Proxy-Connection")):
+			r.ProxyHeaders = true
+		case cstp(k):
+			r.CSTP = true
 		}
 	})
 	return r, body, nil
@@ -84,6 +138,14 @@ func ParseResponse(b []byte) (*Response, error) {
 			r.Server = clean(v)
 		case bytes.EqualFold(k, []byte("Upgrade")):
 			r.Upgrade = clean(v)
+		case bytes.EqualFold(k, []byte("Via")):
+			r.Via = clean(v)
+		case bytes.EqualFold(k, []byte("Proxy-Agent")):
+			r.ProxyAgent = clean(v)
+		case bytes.EqualFold(k, []byte("Proxy-Authenticate")):
+			r.ProxyAuthenticate = clean(v)
+		case cstp(k):
+			r.CSTP = true
 		}
 	})
 	return r, nil
@@ -105,6 +167,11 @@ func headers(b []byte, fn func(k, v []byte)) []byte {
 			fn(bytes.TrimSpace(line[:i]), bytes.TrimSpace(line[i+1:]))
 		}
 	}
+}
+
+// cstp reports an AnyConnect header name (X-CSTP-…, X-DTLS-…).
+func cstp(k []byte) bool {
+	return len(k) > 7 && (bytes.EqualFold(k[:7], []byte("X-CSTP-")) || bytes.EqualFold(k[:7], []byte("X-DTLS-")))
 }
 
 func cutLine(b []byte) (line, rest []byte, ok bool) {

@@ -36,3 +36,33 @@ func FuzzHTTP(f *testing.F) {
 		_, _ = ParseResponse(b)
 	})
 }
+
+func TestLenientProxyRequests(t *testing.T) {
+	for _, c := range []struct {
+		in, method, target string
+		anomalies          int
+		absolute           bool
+	}{
+		// squid's own clients (curl -x) in absolute form; curl --proxy1.0.
+		{"GET http://10.210.1.2:8000/index.html HTTP/1.1\r\nHost: 10.210.1.2:8000\r\nProxy-Connection: Keep-Alive\r\n\r\n", "GET", "http://10.210.1.2:8000/index.html", 0, true},
+		{"CONNECT 10.210.1.2:8000 HTTP/1.0\r\nHost: 10.210.1.2:8000\r\n\r\n", "CONNECT", "10.210.1.2:8000", 0, false},
+		{"connect example.org:443 HTTP/1.1\r\n\r\n", "CONNECT", "example.org:443", 1, false},
+		{"CONNECT example.org:443\r\n\r\n", "CONNECT", "example.org:443", 1, false},
+		{"CONNECT  example.org  HTTP/1.1\r\n\r\n", "CONNECT", "example.org", 2, false},
+		{"post HTTP://x/y http/1.1\r\n\r\n", "POST", "HTTP://x/y", 2, true},
+		{"SSTP_DUPLEX_POST /sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1\r\nHost: vpn\r\n\r\n", "SSTP_DUPLEX_POST", "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/", 0, false},
+	} {
+		r, _, err := ParseRequest([]byte(c.in))
+		if err != nil || r.Method != c.method || r.Target != c.target || len(r.Anomalies) != c.anomalies || r.AbsoluteForm() != c.absolute {
+			t.Errorf("%q: %+v %v", c.in, r, err)
+		}
+	}
+	r, _, _ := ParseRequest([]byte("CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nX-CSTP-Version: 1\r\n\r\n"))
+	if r == nil || !r.CSTP {
+		t.Errorf("AnyConnect headers: %+v", r)
+	}
+	resp, err := ParseResponse([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nVia: 1.1 farm (squid/5.7)\r\n\r\n"))
+	if err != nil || resp.Status != 407 || resp.ProxyAuthenticate == "" || resp.Via != "1.1 farm (squid/5.7)" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+}
