@@ -66,6 +66,9 @@ type Engine struct {
 	relay  *relayTracker
 	ports  *portProtocols
 	webrtc map[netip.Addr]webrtcSeen
+	// tiiLoose counts outer TLS sessions per client|server with the loose
+	// TLS-in-TLS shape (tlsintls.go), bounded by maxTIILoose.
+	tiiLoose map[string]int
 	// ownAddrs is set when LocalNets were given (this host's own
 	// addresses): a relay's two sides may then use different addresses of
 	// the host (a laptop on two networks).
@@ -103,6 +106,7 @@ func New(cfg Config) *Engine {
 		relay:    newRelayTracker(),
 		ports:    newPortProtocols(),
 		findings: make(map[string]*report.Finding),
+		tiiLoose: make(map[string]int),
 		ownAddrs: own,
 	}
 	e.table = flow.NewTable(cfg.Flow, e.flowDone)

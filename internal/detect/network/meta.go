@@ -48,6 +48,8 @@ type Meta struct {
 	// above (with the executable's hash).
 	Owner       *Owner
 	OwnerUrgent bool
+	// tiiCounted: the flow was counted in Engine.tiiLoose.
+	tiiCounted bool
 }
 
 // Mark is one byte-signature match.

@@ -69,7 +69,14 @@ func tlsRecords(b []byte) []tlsRecord {
 	return out
 }
 
-const tiiMark = "tls-in-tls"
+const (
+	tiiMark      = "tls-in-tls"
+	tiiLooseMark = "tls-in-tls-loose"
+	// tiiMinLooseFlows outer sessions from one client to one server with
+	// the loose shape make it medium.
+	tiiMinLooseFlows = 3
+	maxTIILoose      = 4096
+)
 
 var tlsInTLSAnalyzer = analyzer{
 	name: "tls-in-tls",
@@ -78,19 +85,40 @@ var tlsInTLSAnalyzer = analyzer{
 		if f.Proto != 6 || m.TLSClient == nil || m.TLSServer == nil {
 			return
 		}
-		if what, ok := tlsInTLS(f, v.c2s, m.TLSServer.Version == 0x0304); ok {
-			m.addMark(tiiMark, what)
+		if what, strict, ok := tlsInTLS(f, v.c2s, m.TLSServer.Version == 0x0304); ok {
+			key := tiiLooseMark
+			if strict {
+				key = tiiMark
+			}
+			m.addMark(key, what)
 		}
 	},
 	classify: func(c *classCtx) {
-		mk, ok := c.m.mark(tiiMark)
-		if !ok || c.claimed("tor") {
+		if c.claimed("tor") {
 			return
 		}
 		f := c.f
 		ex := map[string]any{"generic": true, "evidence": "tls-in-tls-handshake-shape", "inner_protocol": "tls"}
+		sev, conf := report.SeverityMedium, 0.7
+		mk, ok := c.m.mark(tiiMark)
+		if !ok {
+			if mk, ok = c.m.mark(tiiLooseMark); !ok {
+				return
+			}
+			// Finished and data in one record: medium once repeated.
+			k := f.Client.Addr.String() + "|" + f.Server.String()
+			if _, known := c.e.tiiLoose[k]; !c.m.tiiCounted && (known || len(c.e.tiiLoose) < maxTIILoose) {
+				c.m.tiiCounted = true // a snapshot classifies live flows again
+				c.e.tiiLoose[k]++
+			}
+			ex["tls_in_tls_flows"] = c.e.tiiLoose[k]
+			sev, conf = report.SeverityLow, 0.5
+			if c.e.tiiLoose[k] >= tiiMinLooseFlows {
+				sev, conf = report.SeverityMedium, 0.6
+			}
+		}
 		c.emit(result{Rule: "network.behavior.tls-in-tls", Tool: "unknown", Category: report.CategoryProxy,
-			Severity: report.SeverityMedium, Conf: 0.7, Matched: mk.What, Extra: ex,
+			Severity: sev, Conf: conf, Matched: mk.What, Extra: ex,
 			Summary: fmt.Sprintf("TLS tunnelled inside TLS from %s to %s: the outer session's first records carry an inner TLS handshake (stunnel, Trojan, V2Ray/Xray, NaiveProxy-style proxy).", f.Client.Addr, f.Server)})
 	},
 }
@@ -98,7 +126,13 @@ var tlsInTLSAnalyzer = analyzer{
 // tlsInTLS looks for the inner handshake shape in the client's stream
 // prefix c (outer TLS 1.3 when tls13: its first application record is the
 // outer Finished).
-func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (string, bool) {
+//
+// strict is set when the inner Finished was followed at once by data in a
+// record of its own; otherwise (Finished and data in one record) only the
+// repetition over tiiMinLooseFlows outer sessions to one server makes the
+// finding medium.
+func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (what string, strict, ok bool) {
+	loose := ""
 	recs := tlsRecords(c)
 	var app []tlsRecord
 	skipFinished := tls13
@@ -113,7 +147,7 @@ func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (string, bool) {
 		app = append(app, r)
 	}
 	if len(app) < 3 {
-		return "", false
+		return "", false, false
 	}
 	// The client's payload packets of the opening, with their stream
 	// offsets, to time each record.
@@ -157,14 +191,23 @@ func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (string, bool) {
 			}
 		}
 		t1, t2, t3 := f.SegTime(f.Opening[i1]), f.SegTime(f.Opening[i2]), f.SegTime(f.Opening[i3])
-		if flight < tiiMinFlight || flight > tiiMaxFlight || t3-t2 > int64(tiiFollowGap) {
+		if flight < tiiMinFlight || flight > tiiMaxFlight {
 			continue
 		}
 		if wait := time.Duration(t2 - t1); rtt > 0 && float64(wait) < tiiMinWait*float64(rtt) {
 			continue
 		}
-		return fmt.Sprintf("after the outer TLS handshake the client sent a %d-byte record (inner ClientHello), the server a %d-byte flight, then the client a %d-byte record (inner Finished) %.0f ms later and data at once: a TLS handshake inside the TLS session",
-			c1.n, flight, c2.n, float64(t2-t1)/1e6), true
+		if t3-t2 <= int64(tiiFollowGap) {
+			return fmt.Sprintf("after the outer TLS handshake the client sent a %d-byte record (inner ClientHello), the server a %d-byte flight, then the client a %d-byte record (inner Finished) %.0f ms later and data at once: a TLS handshake inside the TLS session",
+				c1.n, flight, c2.n, float64(t2-t1)/1e6), true, true
+		}
+		// The inner Finished and the first data in one record (Trojan
+		// writes them together): the same shape without the data right
+		// behind, which a small keep-alive request can also make.
+		if loose == "" {
+			loose = fmt.Sprintf("after the outer TLS handshake the client sent a %d-byte record (inner ClientHello), the server a %d-byte flight, then the client a %d-byte record (inner Finished with data) %.0f ms later",
+				c1.n, flight, c2.n, float64(t2-t1)/1e6)
+		}
 	}
-	return "", false
+	return loose, false, loose != ""
 }

@@ -24,7 +24,7 @@ func FuzzTLSInTLS(f *testing.F) {
 			fl.Opening[fl.NOpening] = flow.Seg{US: int32(i) * 1000, Len: uint16(opening[i+1]) * 8, Dir: opening[i] & 1}
 			fl.NOpening++
 		}
-		tlsInTLS(fl, c, len(c)%2 == 0)
+		_, _, _ = tlsInTLS(fl, c, len(c)%2 == 0)
 		fullyEncrypted(c)
 		quicLong(c)
 	})

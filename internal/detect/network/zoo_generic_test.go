@@ -46,6 +46,11 @@ func TestZooGeneric(t *testing.T) {
 		{"zoo-v2ray-vmess-ws-tls.pcap", []want{{"network.behavior.tls-in-tls", "unknown", report.CategoryProxy, report.SeverityMedium, 0.7,
 			map[string]string{"generic": "true", "inner_protocol": "tls", "server": "10.210.0.1:443"},
 			map[string][2]float64{"flows": {3, 100}}}}, report.SeverityLow},
+		// Trojan (xray-core) on 443 carrying HTTPS: an outer ClientHello
+		// of 1.7 KiB (post-quantum key share) before the inner one.
+		{"zoo-xray-trojan.pcap", []want{{"network.behavior.tls-in-tls", "unknown", report.CategoryProxy, report.SeverityMedium, 0.6,
+			map[string]string{"generic": "true", "inner_protocol": "tls", "server": "10.210.0.1:443"},
+			map[string][2]float64{"flows": {3, 100}}}}, report.SeverityLow},
 		// OpenVPN over UDP with --tls-crypt and --tls-crypt-v2: the hard
 		// reset is encrypted, so the OpenVPN parser sees nothing; the
 		// inner HTTPS sessions show in the outer sizes.

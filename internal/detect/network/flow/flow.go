@@ -42,7 +42,7 @@ func (e Endpoint) String() string {
 // protocol parsers. The server side is larger because TLS certificates
 // arrive there.
 const (
-	ClientBytes  = 2048
+	ClientBytes  = 4096
 	ServerBytes  = 4096
 	MaxDatagrams = 4   // UDP datagrams kept per direction
 	DgramBytes   = 512 // bytes kept per UDP datagram
