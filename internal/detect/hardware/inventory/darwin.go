@@ -20,16 +20,21 @@ type ioregNode struct {
 	Children []ioregNode `plist:"IORegistryEntryChildren"`
 
 	// IOUSBHostDevice
-	IDVendor      *uint64 `plist:"idVendor"`
-	IDProduct     uint64  `plist:"idProduct"`
-	BCDDevice     uint64  `plist:"bcdDevice"`
-	BCDUSB        uint64  `plist:"bcdUSB"`
-	DeviceClass   uint64  `plist:"bDeviceClass"`
-	DeviceSub     uint64  `plist:"bDeviceSubClass"`
-	DeviceProto   uint64  `plist:"bDeviceProtocol"`
-	MaxPacket0    uint64  `plist:"bMaxPacketSize0"`
-	Speed         *uint64 `plist:"Device Speed"`
-	LinkSpeed     *uint64 `plist:"UsbLinkSpeed"` // bits per second
+	IDVendor    *uint64 `plist:"idVendor"`
+	IDProduct   uint64  `plist:"idProduct"`
+	BCDDevice   uint64  `plist:"bcdDevice"`
+	BCDUSB      uint64  `plist:"bcdUSB"`
+	DeviceClass uint64  `plist:"bDeviceClass"`
+	DeviceSub   uint64  `plist:"bDeviceSubClass"`
+	DeviceProto uint64  `plist:"bDeviceProtocol"`
+	MaxPacket0  uint64  `plist:"bMaxPacketSize0"`
+	Speed       *uint64 `plist:"Device Speed"`
+	LinkSpeed   *uint64 `plist:"UsbLinkSpeed"` // bits per second
+	// USBSpeed is what newer macOS (Apple silicon) writes instead of
+	// "Device Speed": a tIOUSBHostConnectionSpeed (XHCI 1.0 table 147
+	// order: none, full, low, high, super, super+, super+ 2x2), as in
+	// the real ioreg dump of libusb/libusb issue #958.
+	HostSpeed     *uint64 `plist:"USBSpeed"`
 	LocationID    uint64  `plist:"locationID"`
 	VendorName    string  `plist:"USB Vendor Name"`
 	ProductName   string  `plist:"USB Product Name"`
@@ -110,6 +115,9 @@ func first(ss ...string) string {
 
 var darwinSpeeds = map[uint64]float64{0: 1.5, 1: 12, 2: 480, 3: 5000, 4: 10000, 5: 20000}
 
+// hostConnectionSpeeds maps tIOUSBHostConnectionSpeed (the USBSpeed key).
+var hostConnectionSpeeds = map[uint64]float64{1: 12, 2: 1.5, 3: 480, 4: 5000, 5: 10000, 6: 20000}
+
 // ParseIoreg builds USB devices from `ioreg -p IOUSB -l -w0 -a` and HID
 // devices from `ioreg -r -c IOHIDDevice -l -w0 -a`, attaching each USB HID
 // device's report descriptor to its USB device by location id.
@@ -144,6 +152,8 @@ func ParseIoreg(usbPlist, hidPlist []byte) (*Inventory, error) {
 			u.SpeedMbps = darwinSpeeds[*n.Speed]
 		case n.LinkSpeed != nil:
 			u.SpeedMbps = float64(*n.LinkSpeed) / 1e6
+		case n.HostSpeed != nil:
+			u.SpeedMbps = hostConnectionSpeeds[*n.HostSpeed]
 		}
 		// Interfaces appear as children when the plane shows them.
 		for i := range n.Children {

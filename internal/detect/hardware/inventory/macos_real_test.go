@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,5 +35,37 @@ func TestSPDisplaysRealM3Pro(t *testing.T) {
 	inv, err := ParseDarwin(nil, nil, b, nil)
 	if err != nil || len(inv.Displays) != 1 || len(inv.USB) != 0 || inv.Lid != "" {
 		t.Errorf("ParseDarwin: %v %+v", err, inv)
+	}
+}
+
+// TestIoregUSBSpeedKey: newer macOS writes "USBSpeed" (a
+// tIOUSBHostConnectionSpeed) where older releases wrote "Device Speed"; the
+// real `ioreg -p IOUSB -l` in libusb/libusb issue #958 shows a USB 2.0
+// device (bcdUSB 512) with "USBSpeed" = 3 (high speed). The entries here are
+// synthetic (that dump is text, and cut before the device's idVendor); only
+// the key and its value scale come from it.
+func TestIoregUSBSpeedKey(t *testing.T) {
+	for speed, want := range map[int]float64{1: 12, 2: 1.5, 3: 480, 4: 5000, 5: 10000, 6: 20000, 0: 0} {
+		dump := fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+	<key>IOObjectClass</key><string>IOUSBHostDevice</string>
+	<key>USBSpeed</key><integer>%d</integer>
+	<key>idVendor</key><integer>4617</integer>
+	<key>idProduct</key><integer>1</integer>
+	<key>bcdUSB</key><integer>512</integer>
+	<key>locationID</key><integer>34678064</integer>
+</dict></plist>`, speed)
+		inv, err := ParseIoreg([]byte(dump), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inv.USB) != 1 || inv.USB[0].SpeedMbps != want || inv.USB[0].Path != "0x02112530" {
+			t.Errorf("USBSpeed %d: %+v", speed, inv.USB)
+		}
+	}
+	// "Device Speed", when present, wins (its own scale: 2 is high speed).
+	both := `<plist version="1.0"><dict><key>idVendor</key><integer>1</integer><key>Device Speed</key><integer>2</integer><key>USBSpeed</key><integer>1</integer></dict></plist>`
+	if inv, err := ParseIoreg([]byte(both), nil); err != nil || len(inv.USB) != 1 || inv.USB[0].SpeedMbps != 480 {
+		t.Errorf("both keys: %v %+v", err, inv)
 	}
 }
