@@ -47,7 +47,7 @@ deps:
 # failure instead of a skip; a throw-away PostgreSQL on loopback serves the
 # collector's storage tests.
 test: deps build
-	@[ -n "$$FARMWATCH_SHARED" ] || echo "make test: ../shared not found; tests that need the shared data will say so and skip"
+	@[ -n "$$FARMWATCH_SHARED" ] || echo "make test: ../shared not found; tests that need the shared data will fail saying so (FARMWATCH_E2E=1)"
 	@set -e; pgdsn=""; \
 	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		pgdsn=$$(scripts/test-postgres.sh start); trap 'scripts/test-postgres.sh stop' EXIT; \

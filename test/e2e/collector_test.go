@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/collector/store/storetest"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 	"golang.org/x/net/websocket"
 )
 
@@ -114,7 +115,7 @@ func e2eFinding(host, subject, category, tool, severity string, evidence map[str
 // SIGTERM shutdown.
 func TestCollectorEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end: starts the collector binary")
+		testenv.Missing(t, "end-to-end: starts the collector binary")
 	}
 	bin := collector(t)
 	data := t.TempDir()
@@ -334,7 +335,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 // once, and either serves the REST API. Needs FARMWATCH_TEST_POSTGRES.
 func TestCollectorScaleOutPostgres(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end: starts collector binaries")
+		testenv.Missing(t, "end-to-end: starts collector binaries")
 	}
 	dsn := storetest.PostgresDSN(t)
 	bin := collector(t)
@@ -523,7 +524,7 @@ func startChromium(t *testing.T) *cdp {
 // it, acknowledge its alert.
 func TestCollectorWebInChromium(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end: starts the collector and Chromium")
+		testenv.Missing(t, "end-to-end: starts the collector and Chromium")
 	}
 	browser := startChromium(t)
 	bin := collector(t)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmwatch/farmwatch/internal/testenv"
 	kvmgadget "github.com/farmwatch/farmwatch/lab/kvm-gadget"
 )
 
@@ -61,7 +62,7 @@ func TestLabKVMGadgets(t *testing.T) {
 	}
 	edidDir, _ := filepath.Abs(filepath.Join(shared, "data", "kvm", "edid"))
 	if _, err := os.Stat(edidDir); err != nil {
-		t.Skipf("needs the shared research data's KVM EDIDs (%s): %v", edidDir, err)
+		testenv.Missing(t, "needs the shared research data's KVM EDIDs (%s): %v", edidDir, err)
 	}
 	k, err := kvmgadget.FindKernel()
 	if err != nil {

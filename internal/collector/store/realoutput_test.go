@@ -15,6 +15,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/collector/store"
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 // agentBinary builds the real farmwatch-agent once per test binary.
@@ -92,7 +93,7 @@ func scanJSON(t *testing.T, bin, dir string) []report.Finding {
 // preset EDID do not.
 func TestCorrelationOnRealAgentOutput(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the agent binary")
+		testenv.Missing(t, "builds and runs the agent binary")
 	}
 	bin := agentBinary(t)
 	root := filepath.Join("..", "..", "..", "testdata")

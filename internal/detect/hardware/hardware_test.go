@@ -17,6 +17,7 @@ import (
 	"github.com/farmwatch/farmwatch/internal/detect/hardware/inventory"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 const (
@@ -218,7 +219,7 @@ func TestSettings(t *testing.T) {
 func TestIndicatorsCoverage(t *testing.T) {
 	shared := os.Getenv("FARMWATCH_SHARED")
 	if shared == "" {
-		t.Skip("FARMWATCH_SHARED is not set (the Makefile sets it to ../shared)")
+		testenv.Missing(t, "FARMWATCH_SHARED is not set (the Makefile sets it to ../shared)")
 	}
 	b, err := os.ReadFile(filepath.Join(shared, "data", "kvm", "indicators.yaml"))
 	if err != nil {

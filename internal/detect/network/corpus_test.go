@@ -12,6 +12,7 @@ import (
 
 	goldenflag "github.com/farmwatch/farmwatch/internal/detect/network/internal/golden"
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 var update = goldenflag.Update
@@ -23,7 +24,7 @@ func sharedPcaps(t testing.TB) string {
 	t.Helper()
 	s := os.Getenv("FARMWATCH_SHARED")
 	if s == "" {
-		t.Skip("FARMWATCH_SHARED is not set: the public captures live in ../shared/data/pcaps (the Makefile sets it); skipping")
+		testenv.Missing(t, "FARMWATCH_SHARED is not set: the public captures live in ../shared/data/pcaps (the Makefile sets it); skipping")
 	}
 	dir := filepath.Join(s, "data", "pcaps")
 	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/farmwatch/farmwatch/internal/detect"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 const fixtures = "../../../testdata/tunnel"
@@ -378,7 +379,7 @@ func TestClassify(t *testing.T) {
 // what its snapshot shows must be the same interfaces and routes.
 func TestLinuxCollectRoundTrip(t *testing.T) {
 	if _, err := os.Stat("/sys/class/net"); err != nil {
-		t.Skip("no sysfs")
+		testenv.Missing(t, "no sysfs")
 	}
 	dir := t.TempDir()
 	if err := collectLinuxTrees("/", dir); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 // decoded is what edid-decode prints about a base block's identity.
@@ -119,7 +121,7 @@ func compare(t *testing.T, name string, raw []byte, want decoded) {
 func TestAgainstEdidDecodeShared(t *testing.T) {
 	shared := os.Getenv("FARMWATCH_SHARED")
 	if shared == "" {
-		t.Skip("FARMWATCH_SHARED is not set (the Makefile sets it to ../shared); the shared EDID corpus is needed")
+		testenv.Missing(t, "FARMWATCH_SHARED is not set (the Makefile sets it to ../shared); the shared EDID corpus is needed")
 	}
 	bin := edidDecodeBin(t)
 	root := filepath.Join(shared, "data", "kvm", "edid")

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 const usbAdd = "add@/devices/pci0000:00/0000:00:14.0/usb1/1-1\x00ACTION=add\x00DEVPATH=/devices/pci0000:00/0000:00:14.0/usb1/1-1\x00SUBSYSTEM=usb\x00MAJOR=189\x00MINOR=1\x00DEVNAME=bus/usb/001/002\x00DEVTYPE=usb_device\x00PRODUCT=1d6b/104/100\x00TYPE=0/0/0\x00BUSNUM=001\x00DEVNUM=002\x00SEQNUM=4711\x00"
@@ -126,7 +128,7 @@ func TestNetlinkLifecycle(t *testing.T) {
 	}
 	c, err := openUevent()
 	if err != nil {
-		t.Skipf("uevent socket unavailable in this environment: %v", err)
+		testenv.Missing(t, "uevent socket unavailable in this environment: %v", err)
 	}
 	c.Close()
 	w := New(func(Event) {})

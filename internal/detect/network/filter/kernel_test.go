@@ -12,6 +12,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
 	"github.com/farmwatch/farmwatch/internal/detect/network/pcapfile"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 var kernelExprs = []string{
@@ -51,6 +52,8 @@ func TestKernelFilterIsASupersetOnRealCaptures(t *testing.T) {
 			}
 			return nil
 		})
+	} else if testenv.E2E() {
+		t.Fatal("FARMWATCH_E2E=1 but FARMWATCH_SHARED is not set: the public captures in ../shared/data/pcaps are needed")
 	}
 	own, _ := filepath.Glob("../../../../testdata/pcaps/*.pcap")
 	files = append(files, own...)

@@ -15,13 +15,14 @@ import (
 	"github.com/farmwatch/farmwatch/internal/detect/network"
 	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
 	"github.com/farmwatch/farmwatch/internal/detect/network/filter"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 // TestLoopback captures real packets on lo (needs CAP_NET_RAW; skipped
 // otherwise).
 func TestLoopback(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("AF_PACKET capture needs root / CAP_NET_RAW")
+		testenv.Missing(t, "AF_PACKET capture needs root / CAP_NET_RAW")
 	}
 	c, err := New(Config{Interface: "lo", PollTimeout: 20 * time.Millisecond, RingBytes: 2 << 20})
 	if err != nil {
@@ -43,7 +44,7 @@ func TestLoopback(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	c.Stop()
 	if err := <-done; err != nil {
-		t.Skipf("AF_PACKET not available here: %v", err)
+		testenv.Missing(t, "AF_PACKET not available here: %v", err)
 	}
 	if st := c.Stats(); st.Decoded < 20 {
 		t.Errorf("captured %+v, want ≥ 20 decoded packets", st)
@@ -54,12 +55,12 @@ func TestLoopback(t *testing.T) {
 // goes through): frames arrive as bare IP packets and must decode as such.
 func TestTunDevice(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("tun devices and AF_PACKET capture need root")
+		testenv.Missing(t, "tun devices and AF_PACKET capture need root")
 	}
 	const name = "fwcaptun0"
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR, 0)
 	if err != nil {
-		t.Skipf("no /dev/net/tun: %v", err)
+		testenv.Missing(t, "no /dev/net/tun: %v", err)
 	}
 	defer unix.Close(fd)
 	ifr, err := unix.NewIfreq(name)
@@ -121,7 +122,7 @@ func TestLinkForARPHRD(t *testing.T) {
 // user-space filter never sees (and never has to reject) them.
 func TestKernelFilterOnLoopback(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("AF_PACKET capture needs root / CAP_NET_RAW")
+		testenv.Missing(t, "AF_PACKET capture needs root / CAP_NET_RAW")
 	}
 	flt, err := filter.Compile("udp port 9")
 	if err != nil {
@@ -165,7 +166,7 @@ func TestKernelFilterOnLoopback(t *testing.T) {
 // them (it refuses, for example, reads of scratch words not yet written).
 func TestKernelAcceptsPrograms(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("AF_PACKET capture needs root / CAP_NET_RAW")
+		testenv.Missing(t, "AF_PACKET capture needs root / CAP_NET_RAW")
 	}
 	src, err := openAFPacket(Config{Interface: "lo", RingBytes: 2 << 20, PollTimeout: 20 * time.Millisecond})
 	if err != nil {

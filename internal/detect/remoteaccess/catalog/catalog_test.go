@@ -12,6 +12,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog"
 	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog/build"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 func mustDefault(t *testing.T) *catalog.Catalog {
@@ -482,7 +483,7 @@ func TestCanonicalEncoding(t *testing.T) {
 func TestCatalogUpToDate(t *testing.T) {
 	shared := os.Getenv("FARMWATCH_SHARED")
 	if shared == "" {
-		t.Skip("FARMWATCH_SHARED is not set: cannot regenerate the catalog from LOLRMM to check catalog.json is current (the Makefile sets it to ../shared)")
+		testenv.Missing(t, "FARMWATCH_SHARED is not set: cannot regenerate the catalog from LOLRMM to check catalog.json is current (the Makefile sets it to ../shared)")
 	}
 	if _, err := os.Stat(filepath.Join(shared, "data", "rmm", "lolrmm")); err != nil {
 		t.Fatalf("FARMWATCH_SHARED=%s has no data/rmm/lolrmm: %v", shared, err)
@@ -519,7 +520,7 @@ func TestMarkersOnRealBinaries(t *testing.T) {
 	x11vnc := read("/usr/bin/x11vnc", true)
 	xtiger := read("/usr/bin/Xtigervnc", true)
 	if x11vnc == nil || xtiger == nil {
-		t.Skip("x11vnc / Xtigervnc not installed (set FARMWATCH_E2E=1 to require them)")
+		testenv.Missing(t, "x11vnc / Xtigervnc not installed (set FARMWATCH_E2E=1 to require them)")
 	}
 	tools := byID(t, mustDefault(t))
 	markers := func(id string) []string {
