@@ -70,6 +70,12 @@ func TestZooVPNCaptures(t *testing.T) {
 		{"zoo-pptp.pcap", []want{
 			{"network.pptp.session", "pptp", report.CategoryVPN, report.SeverityMedium, [2]float64{0.9, 1},
 				map[string]string{"client": "10.210.0.2", "server": "10.210.0.1:1723", "matched": `vendor "linux"`, "direction": "outbound"}}}, report.SeverityLow},
+		// xl2tpd LAC on the laptop to an xl2tpd LNS abroad, userspace
+		// (no kernel L2TP/PPP): the tunnel's control connection, host
+		// names in the SCCRQ/SCCRP AVPs.
+		{"zoo-l2tp.pcap", []want{
+			{"network.l2tp.session", "l2tp", report.CategoryVPN, report.SeverityMedium, [2]float64{0.9, 1},
+				map[string]string{"client": "10.210.0.2:1701", "server": "10.210.0.1:1701", "matched": `"farm-lac"`, "direction": "outbound"}}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

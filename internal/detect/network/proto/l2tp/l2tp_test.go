@@ -18,6 +18,17 @@ func unhex(t testing.TB, s string) []byte {
 // Version 1.0, Host Name "lac", Assigned Tunnel ID 7.
 const sccrq = "c802002c000000000000000080080000000000018008000000020100800900000007" + "6c6163" + "8008000000090007"
 
+// xl2tpd 1.3.18's SCCRQ (testdata/pcaps/zoo-l2tp.pcap): host name
+// "farm-lac", vendor "xelerance.com", 9 AVPs.
+const xl2tpdSCCRQ = "c8020069000000000000000080080000000000018008000000020100800a0000000300000003800a00000004000000000008000000060690800e000000076661726d2d6c616300130000000878656c6572616e63652e636f6d8008000000098ea580080000000a0004"
+
+func TestParseXL2TPD(t *testing.T) {
+	m, err := Parse(unhex(t, xl2tpdSCCRQ))
+	if err != nil || !m.Control || m.Type != SCCRQ || m.HostName != "farm-lac" || m.Vendor != "xelerance.com" || m.AVPs != 9 {
+		t.Fatalf("%+v %v", m, err)
+	}
+}
+
 func TestParse(t *testing.T) {
 	b := unhex(t, sccrq)
 	b[3] = byte(len(b))
@@ -56,6 +67,7 @@ func TestParseIP(t *testing.T) {
 
 func FuzzL2TP(f *testing.F) {
 	f.Add(unhex(f, sccrq))
+	f.Add(unhex(f, xl2tpdSCCRQ))
 	f.Add(unhex(f, "00000000c80300140000000500000000800800000000"+"0001"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Parse(b)
