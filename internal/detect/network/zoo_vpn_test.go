@@ -76,6 +76,12 @@ func TestZooVPNCaptures(t *testing.T) {
 		{"zoo-l2tp.pcap", []want{
 			{"network.l2tp.session", "l2tp", report.CategoryVPN, report.SeverityMedium, [2]float64{0.9, 1},
 				map[string]string{"client": "10.210.0.2:1701", "server": "10.210.0.1:1701", "matched": `"farm-lac"`, "direction": "outbound"}}}, report.SeverityLow},
+		// openconnect on the laptop to ocserv abroad: TLS login on TCP 443,
+		// then the tunnel in DTLS 1.2 (PSK) on UDP 443; nothing in the
+		// clear names the protocol.
+		{"zoo-ocserv.pcap", []want{
+			{"network.sslvpn.dtls", "ssl-vpn", report.CategoryVPN, report.SeverityMedium, [2]float64{0.7, 0.8},
+				map[string]string{"client": "10.210.0.2", "server": "10.210.0.1:443", "direction": "outbound"}}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
