@@ -68,6 +68,10 @@ func TestZooGeneric(t *testing.T) {
 		// tunnel domain no list knows (t.tunnel.lan).
 		{"zoo-iodine-dns.pcap", []want{{"network.dns.tunnel", "dns-tunnel", report.CategoryTunnel, report.SeverityMedium, 0.8,
 			map[string]string{"domain": "tunnel.lan", "client": "10.210.0.2"}, nil}}, report.SeverityLow},
+		// dns2tcp: TXT queries under an unlisted domain (d.tunnel.lan).
+		{"zoo-dns2tcp.pcap", []want{{"network.dns.tunnel", "dns-tunnel", report.CategoryTunnel, report.SeverityMedium, 0.8,
+			map[string]string{"domain": "tunnel.lan", "client": "10.210.0.2"},
+			map[string][2]float64{"data_record_queries": {50, 10000}}}}, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
