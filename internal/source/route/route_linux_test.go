@@ -69,3 +69,16 @@ func TestDefaultInterfacesMatchIP(t *testing.T) {
 		t.Errorf("fixture root: %v", got)
 	}
 }
+
+func FuzzParseProcRoute(f *testing.F) {
+	f.Add("Iface\tDestination\tGateway \tFlags\n" + "wlan0\t00000000\t0101A8C0\t0003\n")
+	f.Add("")
+	f.Add("header only\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, name := range parseProcRoute(s) {
+			if name == "" {
+				t.Fatal("empty interface name")
+			}
+		}
+	})
+}
