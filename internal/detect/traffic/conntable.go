@@ -20,9 +20,8 @@ import (
 // into the engine's telemetry input. Safe for concurrent use (one capture
 // per interface shares it).
 type connTable struct {
-	src      source.Source
-	minAge   time.Duration // refresh at most this often on a lookup miss
-	namesAge time.Duration
+	src    source.Source
+	minAge time.Duration // refresh at most this often on a lookup miss
 
 	mu    sync.Mutex
 	at    time.Time
@@ -32,7 +31,6 @@ type connTable struct {
 	udpBound map[uint16]source.Connection
 	listen   map[listenKey]bool
 	names    map[int32]procName
-	namesAt  time.Time
 	lastErr  error
 	hashes   exeHashes
 }
@@ -62,17 +60,17 @@ func nameOf(p source.Process) procName {
 	return procName{p.Name, p.Exe, id}
 }
 
-// namesMinAge bounds how often a pid the table has not named yet (a
-// process forked since the last listing: socat with fork, sshd per
-// session) triggers a fresh process listing.
-const namesMinAge = time.Second
-
 func newConnTable(src source.Source, minAge time.Duration) *connTable {
-	return &connTable{src: src, minAge: minAge, namesAge: namesMinAge}
+	return &connTable{src: src, minAge: minAge}
 }
 
-// refresh re-reads the connection table (and process names for pids it
-// has not seen, at most every namesAge). Called with mu held.
+// refresh re-reads the connection table, and lists processes when it holds
+// a pid the table has never looked up (a process forked since the last
+// listing: socat with fork, sshd per session), so every connection is named
+// on the read that first shows it — no time window in which a finding goes
+// out nameless. A pid the listing does not show is remembered as nameless,
+// so listings happen at most once per read and only when new pids appear.
+// Called with mu held.
 func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 	conns, err := t.src.Connections(ctx)
 	t.at = time.Now()
@@ -101,8 +99,7 @@ func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 			missing = true
 		}
 	}
-	if missing && time.Since(t.namesAt) >= t.namesAge || t.names == nil {
-		t.namesAt = time.Now()
+	if missing || t.names == nil {
 		if ps, err := t.src.Processes(ctx); err == nil {
 			t.names = make(map[int32]procName, len(ps))
 			for _, p := range ps {
