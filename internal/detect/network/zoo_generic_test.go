@@ -72,6 +72,9 @@ func TestZooGeneric(t *testing.T) {
 		{"zoo-dns2tcp.pcap", []want{{"network.dns.tunnel", "dns-tunnel", report.CategoryTunnel, report.SeverityMedium, 0.8,
 			map[string]string{"domain": "tunnel.lan", "client": "10.210.0.2"},
 			map[string][2]float64{"data_record_queries": {50, 10000}}}}, report.SeverityLow},
+		// Negative control: the same browsing straight to the site over
+		// HTTPS, no tunnel: nothing above low.
+		{"zoo-https-direct.pcap", nil, report.SeverityLow},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
