@@ -78,6 +78,8 @@ type Engine struct {
 	dnsMsg     dns.Message
 	view       view
 	findings   map[string]*report.Finding
+	// flowHook, when set (tests), sees every finished flow.
+	flowHook func(*flow.Flow)
 }
 
 var defaultLocal = []netip.Prefix{
@@ -179,6 +181,9 @@ func (e *Engine) inspect(f *flow.Flow) {
 }
 
 func (e *Engine) flowDone(f *flow.Flow) {
+	if e.flowHook != nil {
+		e.flowHook(f)
+	}
 	if !f.Inspected {
 		e.inspect(f)
 	}
@@ -523,3 +528,11 @@ func certName(cn, o string) string {
 func round3(x float64) float64 {
 	return float64(int64(x*1000+0.5)) / 1000
 }
+
+// SnapLen is how many bytes of a frame the engine ever reads: the largest
+// stream prefix it keeps (flow.ServerBytes) after the longest headers it
+// decodes (Ethernet with QinQ tags or PPPoE, IPv6 with extension headers,
+// TCP with options). A live capture has the kernel copy no more; counters
+// take lengths from the IP headers, so findings are the same as from whole
+// frames (TestSnapLenSameFindings).
+const SnapLen = flow.ServerBytes + 256

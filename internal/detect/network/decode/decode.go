@@ -68,7 +68,12 @@ type Packet struct {
 	Seq, Ack         uint32
 	Window           uint16
 	IPLen            int // bytes of the IP packet (from its header)
-	Payload          []byte
+	// Payload is the captured transport payload; PayloadLen is its length
+	// on the wire, from the IP (and UDP) headers. A live capture caps what
+	// the kernel copies, so Payload may be shorter: count PayloadLen, parse
+	// Payload.
+	Payload    []byte
+	PayloadLen int
 	// ESP carries the SPI for IP protocol 50, used as the flow's port.
 	SPI uint32
 }
@@ -165,7 +170,7 @@ func decodeIPv4(b []byte, p *Packet) error {
 	if binary.BigEndian.Uint16(b[6:8])&0x1fff != 0 {
 		return ErrFragment
 	}
-	return decodeTransport(b[ihl:], p)
+	return decodeTransport(b[ihl:], total-ihl, p)
 }
 
 func decodeIPv6(b []byte, p *Packet) error {
@@ -182,6 +187,7 @@ func decodeIPv6(b []byte, p *Packet) error {
 	}
 	next := b[6]
 	b = b[40:]
+	wire := plen // transport bytes on the wire, after the headers skipped
 	// Skip hop-by-hop, routing, destination options and fragment headers.
 	for i := 0; i < 8; i++ {
 		switch next {
@@ -193,7 +199,7 @@ func decodeIPv6(b []byte, p *Packet) error {
 			if len(b) < n {
 				return ErrShort
 			}
-			next, b = b[0], b[n:]
+			next, b, wire = b[0], b[n:], wire-n
 			continue
 		case 44:
 			if len(b) < 8 {
@@ -203,16 +209,21 @@ func decodeIPv6(b []byte, p *Packet) error {
 				p.Proto = b[0]
 				return ErrFragment
 			}
-			next, b = b[0], b[8:]
+			next, b, wire = b[0], b[8:], wire-8
 			continue
 		}
 		break
 	}
 	p.Proto = next
-	return decodeTransport(b, p)
+	return decodeTransport(b, wire, p)
 }
 
-func decodeTransport(b []byte, p *Packet) error {
+// decodeTransport parses the transport header in b (captured bytes, maybe
+// fewer than the wire bytes of the segment).
+func decodeTransport(b []byte, wire int, p *Packet) error {
+	if wire < len(b) {
+		wire = len(b)
+	}
 	switch p.Proto {
 	case ProtoTCP:
 		if len(b) < 20 {
@@ -229,6 +240,7 @@ func decodeTransport(b []byte, p *Packet) error {
 		p.Flags = b[13]
 		p.Window = binary.BigEndian.Uint16(b[14:16])
 		p.Payload = b[off:]
+		p.PayloadLen = wire - off
 	case ProtoUDP:
 		if len(b) < 8 {
 			return ErrShort
@@ -240,13 +252,19 @@ func decodeTransport(b []byte, p *Packet) error {
 			b = b[:ul]
 		}
 		p.Payload = b[8:]
+		p.PayloadLen = len(p.Payload)
+		if ul >= 8 && ul <= wire {
+			p.PayloadLen = ul - 8
+		} else if wire > len(b) {
+			p.PayloadLen = wire - 8
+		}
 	case ProtoESP:
 		if len(b) >= 4 {
 			p.SPI = binary.BigEndian.Uint32(b[0:4])
 		}
-		p.Payload = b
+		p.Payload, p.PayloadLen = b, wire
 	default:
-		p.Payload = b
+		p.Payload, p.PayloadLen = b, wire
 	}
 	return nil
 }

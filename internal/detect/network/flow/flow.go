@@ -384,7 +384,7 @@ func (t *Table) Lookup(p *decode.Packet, ts int64) (*Flow, int) {
 	k, _ := makeKey(p)
 	f := t.m[k]
 	if f == nil {
-		if p.Proto == decode.ProtoTCP && len(p.Payload) == 0 && p.Flags&decode.FlagSYN == 0 {
+		if p.Proto == decode.ProtoTCP && wireLen(p) == 0 && p.Flags&decode.FlagSYN == 0 {
 			t.stats.Ignored++
 			return nil, 0
 		}
@@ -482,7 +482,7 @@ func (t *Table) Update(f *Flow, dir int, p *decode.Packet, ts int64) bool {
 	if ts > f.Last {
 		f.Last = ts
 	}
-	n := len(p.Payload)
+	n := wireLen(p) // a capped capture holds fewer bytes
 	if f.Proto == decode.ProtoTCP {
 		fl := p.Flags
 		switch {
@@ -519,7 +519,7 @@ func (t *Table) Update(f *Flow, dir int, p *decode.Packet, ts int64) bool {
 	if n > 0 || f.Proto != decode.ProtoUDP {
 		t.payload(f, dir, d, p, ts)
 		if d.NDgrams < MaxDatagrams && n > 0 && !f.Inspected {
-			keep := n
+			keep := len(p.Payload)
 			if keep > DgramBytes {
 				keep = DgramBytes
 			}
@@ -541,8 +541,14 @@ func limit(dir int) int {
 	return ServerBytes
 }
 
+// wireLen is p's payload length on the wire (never below what was
+// captured, for packets built without it).
+func wireLen(p *decode.Packet) int {
+	return max(p.PayloadLen, len(p.Payload))
+}
+
 func (t *Table) payload(f *Flow, dir int, d *Dir, p *decode.Packet, ts int64) {
-	n := len(p.Payload)
+	n := wireLen(p)
 	if d.PayloadPackets > 0 {
 		iat := ts - d.LastPayload
 		if iat < 0 {
@@ -680,7 +686,10 @@ func (t *Table) keepStream(d *Dir, p *decode.Packet, max int) {
 		}
 		data = data[skip:]
 	}
-	d.nextSeq += uint32(len(data))
+	// The segment's wire bytes advance the stream; bytes the capture cut
+	// off are a hole, so the kept prefix ends with what was captured.
+	cut := wireLen(p) - len(p.Payload)
+	d.nextSeq += uint32(len(data) + cut)
 	if d.Buf == nil {
 		d.Buf = t.getBuf()
 	}
@@ -689,6 +698,9 @@ func (t *Table) keepStream(d *Dir, p *decode.Packet, max int) {
 		data = data[:room]
 	}
 	d.Buf = append(d.Buf, data...)
+	if cut > 0 && len(d.Buf) < max {
+		d.gap = true
+	}
 }
 
 func (t *Table) getBuf() []byte {
