@@ -21,6 +21,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/config"
 	"github.com/farmwatch/farmwatch/internal/detect"
+	"github.com/farmwatch/farmwatch/internal/detect/network/live"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/pipeline"
 	"github.com/farmwatch/farmwatch/internal/run"
@@ -314,6 +315,7 @@ func (a *Agent) heartbeat(event string, slept, interval time.Duration) report.He
 		IntervalSeconds: int64(interval.Seconds()), Detectors: health, Event: event, SleptSeconds: int64(slept.Seconds()),
 	}
 	hb.CPUPercent, hb.RSSBytes = selfUsage()
+	hb.Capture = live.Running()
 	return hb
 }
 

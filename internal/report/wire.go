@@ -37,6 +37,8 @@ type Heartbeat struct {
 	SleptSeconds    int64                     `json:"slept_seconds,omitempty"`
 	CPUPercent      float64                   `json:"cpu_percent"`
 	RSSBytes        uint64                    `json:"rss_bytes"`
+	// Capture has the counters of each running live capture.
+	Capture []CaptureStats `json:"capture,omitempty"`
 }
 
 // Item is one spooled, sequenced element of a batch.
@@ -51,4 +53,25 @@ type Item struct {
 type Batch struct {
 	Host  Host   `json:"host"`
 	Batch []Item `json:"batch"`
+}
+
+// CaptureStats is one live capture's counters, carried in heartbeats:
+// what it analysed, what the kernel counted and dropped, and how often the
+// CPU budget paused it.
+type CaptureStats struct {
+	Interface string `json:"interface"`
+	// Packets is frames handed to the analysis.
+	Packets uint64 `json:"packets"`
+	// KernelPackets, KernelDrops and KernelFreezes are the kernel's
+	// counters since the capture started (Linux PACKET_STATISTICS; macOS
+	// BIOCGSTATS has no freezes): drops are packets lost because the ring
+	// was full.
+	KernelPackets uint64 `json:"kernel_packets"`
+	KernelDrops   uint64 `json:"kernel_drops"`
+	KernelFreezes uint64 `json:"kernel_freezes"`
+	// Pauses counts the CPU budget's pauses, PausedSeconds their total.
+	Pauses        uint64  `json:"pauses"`
+	PausedSeconds float64 `json:"paused_seconds"`
+	// Early counts findings sent as soon as they were evident.
+	Early uint64 `json:"early_findings"`
 }

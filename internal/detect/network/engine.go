@@ -78,6 +78,10 @@ type Engine struct {
 	dnsMsg     dns.Message
 	view       view
 	findings   map[string]*report.Finding
+	// early holds the subjects Evident already returned; noOwner skips
+	// attribution while Evident screens flows.
+	early   map[string]bool
+	noOwner bool
 	// flowHook, when set (tests), sees every finished flow.
 	flowHook func(*flow.Flow)
 }
@@ -255,6 +259,73 @@ func (e *Engine) Snapshot(now time.Time, minAge time.Duration) []report.Finding 
 	return render(dst)
 }
 
+// EvidentAge is how long a flow with payload both ways may go uninspected
+// before Evident inspects it anyway (its stream prefixes are complete by
+// then in practice).
+const EvidentAge = 2 * time.Second
+
+// Evident returns the high-severity findings that are already evident and
+// that it has not returned before: those of finished flows, and what the
+// classifiers say now about open flows (an inbound or controlled remote
+// session, a reverse tunnel to a local listener). A live capture calls it
+// every second or so to send such findings at once instead of at the next
+// Snapshot; Snapshot keeps updating them afterwards. Open flows are
+// screened without attribution and only when they saw packets since the
+// last call; the owner is looked up for the flows that qualify.
+func (e *Engine) Evident(now time.Time) []report.Finding {
+	if e.early == nil {
+		e.early = make(map[string]bool)
+	}
+	out := make(map[string]*report.Finding)
+	for k, f := range e.findings {
+		if f.Severity >= report.SeverityHigh && !e.early[k] {
+			cp := *f
+			cp.Evidence = maps.Clone(f.Evidence)
+			out[k] = &cp
+		}
+	}
+	cutoff := now.UnixNano() - int64(EvidentAge)
+	var scratch map[string]*report.Finding
+	e.table.Each(func(f *flow.Flow) {
+		if !f.Inspected {
+			if f.Start > cutoff || f.Dir[flow.C2S].PayloadPackets == 0 || f.Dir[flow.S2C].PayloadPackets == 0 {
+				return
+			}
+			e.inspect(f)
+		}
+		m, _ := f.Meta.(*Meta)
+		if m == nil || m.evident || m.evidentAt == f.Last {
+			return
+		}
+		m.evidentAt = f.Last
+		if scratch == nil {
+			scratch = make(map[string]*report.Finding)
+		}
+		clear(scratch)
+		e.noOwner = true
+		e.classify(f, m, scratch)
+		e.noOwner = false
+		for _, r := range scratch {
+			if r.Severity >= report.SeverityHigh {
+				m.evident = true
+				e.classify(f, m, out) // again, with the owner
+				break
+			}
+		}
+	})
+	for k, f := range out {
+		if f.Severity < report.SeverityHigh || e.early[k] {
+			delete(out, k)
+			continue
+		}
+		e.early[k] = true
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return render(out)
+}
+
 // render turns the aggregated findings into a sorted slice.
 func render(m map[string]*report.Finding) []report.Finding {
 	// Failed or probing connections of a client that did get a VNC session
@@ -400,7 +471,7 @@ func (c *classCtx) emit(r result) {
 
 // owner attributes a captured flow to its local process (cached in m).
 func (e *Engine) owner(f *flow.Flow, m *Meta, urgent bool) (Owner, bool) {
-	if e.cfg.Owner == nil {
+	if e.cfg.Owner == nil || e.noOwner {
 		return Owner{}, false
 	}
 	// A lookup for a finding of medium or above also hashes the

@@ -50,6 +50,10 @@ type Meta struct {
 	OwnerUrgent bool
 	// tiiCounted: the flow was counted in Engine.tiiLoose.
 	tiiCounted bool
+	// evidentAt is the flow's last packet time when Evident last
+	// classified it; evident is set once it produced a high finding.
+	evidentAt int64
+	evident   bool
 }
 
 // Mark is one byte-signature match.

@@ -154,7 +154,7 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	}
 	g := run.NewGroup(ctx, env.Logger)
 	for _, name := range ifaces {
-		c, err := live.New(live.Config{Interface: name, Engine: cfg, RingBytes: d.s.RingBytes, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit})
+		c, err := live.New(live.Config{Interface: name, Engine: cfg, RingBytes: d.s.RingBytes, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit, Logger: env.Logger})
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,16 @@
 // A Capture is an actor: Run blocks until its context ends or Stop is
 // called, and Stop is safe before Run and more than once. The agent runs it
 // through the traffic detector (internal/detect/traffic); Config.Report
-// receives periodic snapshots.
+// receives high findings as soon as they are evident and periodic
+// snapshots.
+//
+// The capture costs little: a classic BPF program on the socket (always
+// attached, the user's `bpf:` filter compiled into it) has the kernel copy
+// at most network.SnapLen bytes of a frame, the engine counts lengths from
+// the IP headers, and a budget holds the capture thread's own CPU time to
+// its share of a core, pausing in slices far shorter than the ring's
+// buffer time. What the kernel dropped or froze is read every second,
+// logged when it starts and carried in heartbeats (Running).
 package live
 
 import (
@@ -18,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"go.uber.org/zap"
 	"golang.org/x/net/bpf"
 
 	"github.com/farmwatch/farmwatch/internal/detect/network"
@@ -51,6 +61,12 @@ type Config struct {
 	// runs on the capture goroutine and must return quickly.
 	ReportEvery time.Duration
 	Report      func([]report.Finding)
+	// SnapLen caps the bytes the kernel copies of each frame (default
+	// network.SnapLen; negative: whole frames).
+	SnapLen int
+	// Logger receives capture events: kernel drops starting, counters at
+	// stop (default: none).
+	Logger *zap.Logger
 }
 
 // source is one OS's packet feed.
@@ -64,6 +80,13 @@ type source interface {
 // classic BPF program (Linux SO_ATTACH_FILTER, macOS BIOCSETF).
 type kernelFilterer interface {
 	SetKernelFilter(prog []bpf.RawInstruction) error
+}
+
+// kernelStatser is a source that reports the kernel's counters: packets
+// received, dropped for lack of ring space, and ring freezes (Linux
+// PACKET_STATISTICS tp_packets/tp_drops/tp_freeze_q_cnt; macOS BIOCGSTATS).
+type kernelStatser interface {
+	KernelStats() (packets, drops, freezes uint64, err error)
 }
 
 // kernelCompiler is a filter that compiles itself to classic BPF for a
@@ -87,6 +110,30 @@ type Capture struct {
 	stats    network.Stats
 	kernel   bool  // the filter runs in the kernel too
 	kernErr  error // why it does not, when a filter was set
+	snap     bool  // the kernel caps the bytes copied
+	ctr      report.CaptureStats
+}
+
+// running holds the captures now in Run, for Running.
+var running sync.Map // *Capture → struct{}
+
+// Running returns the counters of every capture now running, by interface
+// (the agent puts them in its heartbeats).
+func Running() []report.CaptureStats {
+	var out []report.CaptureStats
+	running.Range(func(k, _ any) bool {
+		out = append(out, k.(*Capture).Counters())
+		return true
+	})
+	return out
+}
+
+// Counters returns what the capture saw and missed so far (the last Run's
+// once it returned).
+func (c *Capture) Counters() report.CaptureStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ctr
 }
 
 // New validates cfg.
@@ -99,6 +146,12 @@ func New(cfg Config) (*Capture, error) {
 	}
 	if cfg.PollTimeout <= 0 {
 		cfg.PollTimeout = 200 * time.Millisecond
+	}
+	if cfg.SnapLen == 0 {
+		cfg.SnapLen = network.SnapLen
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
 	}
 	return &Capture{cfg: cfg, open: openSource, stop: make(chan struct{})}, nil
 }
@@ -120,19 +173,61 @@ func (c *Capture) Run(ctx context.Context) error {
 		return fmt.Errorf("live capture on %s: %w", c.cfg.Interface, err)
 	}
 	defer src.Close()
+	// The budget reads this thread's CPU clock: keep the loop on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	running.Store(c, struct{}{})
+	defer running.Delete(c)
 	e := network.New(c.cfg.Engine)
 	link := src.LinkType()
 	c.attachKernelFilter(src, link)
-	budget := newThrottle(c.cfg.CPUBudget)
-	lastReport := time.Now()
+	budget := newThrottle(c.cfg.CPUBudget, pauseSlice(c.cfg.RingBytes), threadCPU)
+	ctr := report.CaptureStats{Interface: c.cfg.Interface}
+	now := time.Now()
+	lastReport, lastSecond := now, now
+	var lastDropLog time.Time
+	var loggedDrops uint64
+	second := func(now time.Time) {
+		if ks, ok := src.(kernelStatser); ok {
+			if p, d, f, err := ks.KernelStats(); err == nil {
+				ctr.KernelPackets, ctr.KernelDrops, ctr.KernelFreezes = p, d, f
+			}
+		}
+		if ctr.KernelDrops > loggedDrops && (loggedDrops == 0 || now.Sub(lastDropLog) >= time.Minute) {
+			msg := "capture_drops"
+			if loggedDrops == 0 {
+				msg = "capture_drops_started"
+			}
+			c.cfg.Logger.Warn(msg, zap.String("interface", c.cfg.Interface), zap.Uint64("kernel_drops", ctr.KernelDrops),
+				zap.Uint64("kernel_packets", ctr.KernelPackets), zap.Uint64("kernel_freezes", ctr.KernelFreezes),
+				zap.Uint64("pauses", budget.pauses), zap.Int("ring_bytes", c.cfg.RingBytes))
+			loggedDrops, lastDropLog = ctr.KernelDrops, now
+		}
+		ctr.Pauses, ctr.PausedSeconds = budget.pauses, budget.paused.Seconds()
+		c.mu.Lock()
+		c.ctr = ctr
+		c.mu.Unlock()
+		if c.cfg.Report != nil {
+			if fs := e.Evident(now); len(fs) > 0 {
+				ctr.Early += uint64(len(fs))
+				c.cfg.Report(fs)
+			}
+		}
+	}
 	var runErr error
 	for n := 0; ; n++ {
 		if n&63 == 0 {
 			if c.stopped(ctx) {
 				break
 			}
-			if c.cfg.Report != nil && c.cfg.ReportEvery > 0 && time.Since(lastReport) >= c.cfg.ReportEvery {
-				lastReport = time.Now()
+			budget.check()
+			now := time.Now()
+			if now.Sub(lastSecond) >= time.Second {
+				lastSecond = now
+				second(now)
+			}
+			if c.cfg.Report != nil && c.cfg.ReportEvery > 0 && now.Sub(lastReport) >= c.cfg.ReportEvery {
+				lastReport = now
 				c.cfg.Report(e.Snapshot(lastReport, c.cfg.ReportEvery))
 			}
 		}
@@ -145,14 +240,19 @@ func (c *Capture) Run(ctx context.Context) error {
 			runErr = fmt.Errorf("live capture on %s: read: %w", c.cfg.Interface, err)
 			break
 		}
-		start := time.Now()
+		ctr.Packets++
 		e.Packet(ci.Timestamp, link, data)
-		budget.spent(start)
 	}
+	second(time.Now())
 	fs := e.Close()
 	c.mu.Lock()
 	c.findings, c.stats = fs, e.Stats()
+	c.ctr = ctr
 	c.mu.Unlock()
+	c.cfg.Logger.Info("capture_stopped", zap.String("interface", c.cfg.Interface), zap.Uint64("packets", ctr.Packets),
+		zap.Uint64("kernel_packets", ctr.KernelPackets), zap.Uint64("kernel_drops", ctr.KernelDrops),
+		zap.Uint64("kernel_freezes", ctr.KernelFreezes), zap.Uint64("pauses", ctr.Pauses),
+		zap.Float64("paused_s", ctr.PausedSeconds), zap.Uint64("early_findings", ctr.Early), zap.Bool("kernel_snap", c.snap))
 	return runErr
 }
 
@@ -167,35 +267,82 @@ func (c *Capture) stopped(ctx context.Context) bool {
 	}
 }
 
-// attachKernelFilter also runs the configured filter in the kernel where
-// the source and the filter allow it, so unwanted packets are not copied
-// to user space at all. The user-space filter still decides; failing to
-// attach only costs CPU and is recorded (KernelFilter).
+// attachKernelFilter attaches the kernel program: the configured filter
+// where the filter and source allow it, so unwanted packets are not copied
+// to user space at all, with every accepting return capped at SnapLen so
+// accepted packets are copied only as far as the engine reads them; with
+// no filter, a program that only caps. The user-space filter still
+// decides; failing to attach only costs CPU and is recorded (KernelFilter).
 func (c *Capture) attachKernelFilter(src source, link int) {
-	kc, ok := c.cfg.Engine.Filter.(kernelCompiler)
-	if !ok {
-		return
-	}
+	kf, ok := src.(kernelFilterer)
+	kc, filtered := c.cfg.Engine.Filter.(kernelCompiler)
+	var prog []bpf.RawInstruction
 	var err error
 	defer func() {
 		c.mu.Lock()
-		c.kernel, c.kernErr = err == nil, err
+		c.kernel, c.kernErr = filtered && err == nil, err
 		c.mu.Unlock()
 	}()
-	kf, ok := src.(kernelFilterer)
 	if !ok {
-		err = errors.New("this capture source has no kernel filter")
+		if filtered {
+			err = errors.New("this capture source has no kernel filter")
+		}
 		return
 	}
-	prog, err := kc.Kernel(link)
-	if err != nil {
+	if filtered {
+		if prog, err = kc.Kernel(link); err == nil && prog == nil {
+			err = errors.New("empty filter")
+		}
+		if err != nil {
+			prog = nil // still cap the copy
+		}
+	}
+	if c.cfg.SnapLen < 0 && prog == nil {
 		return
 	}
+	capped := capProgram(prog, c.cfg.SnapLen)
+	aerr := kf.SetKernelFilter(capped)
+	c.mu.Lock()
+	c.snap = aerr == nil && c.cfg.SnapLen > 0
+	c.mu.Unlock()
+	if aerr != nil {
+		if prog != nil {
+			err = aerr
+		}
+		c.cfg.Logger.Warn("capture_kernel_program_refused", zap.String("interface", c.cfg.Interface), zap.Error(aerr))
+	}
+}
+
+// capProgram returns prog (nil: accept everything) with every return of a
+// non-zero length lowered to snap, so the kernel copies at most snap bytes
+// of an accepted packet. snap ≤ 0 leaves the lengths alone.
+func capProgram(prog []bpf.RawInstruction, snap int) []bpf.RawInstruction {
+	const retK = 0x06 // BPF_RET | BPF_K
 	if prog == nil {
-		err = errors.New("empty filter")
-		return
+		k := uint32(1 << 18)
+		if snap > 0 {
+			k = uint32(snap)
+		}
+		return []bpf.RawInstruction{{Op: retK, K: k}}
 	}
-	err = kf.SetKernelFilter(prog)
+	out := append([]bpf.RawInstruction(nil), prog...)
+	if snap <= 0 {
+		return out
+	}
+	for i := range out {
+		if out[i].Op == retK && out[i].K > uint32(snap) {
+			out[i].K = uint32(snap)
+		}
+	}
+	return out
+}
+
+// KernelSnap reports whether the last Run's kernel program caps the bytes
+// copied per frame.
+func (c *Capture) KernelSnap() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snap
 }
 
 // KernelFilter reports whether the last Run's filter also ran in the
@@ -220,30 +367,66 @@ func (c *Capture) Stats() network.Stats {
 	return c.stats
 }
 
-// throttle keeps analysis time within a fraction of wall time over 100 ms
-// windows by sleeping the remainder of a window once its share is spent.
+// throttle holds the capture thread's CPU time to a fraction of wall
+// time. It reads the thread's own CPU clock (cpu), so preemption and
+// waiting do not count as work, allows a burst of one window's share, and
+// once the thread is over its share it pauses for at most slice — much
+// less than the ring holds — so the kernel keeps buffering rather than
+// dropping; the next check pauses again if the debt remains.
 type throttle struct {
-	frac        float64
-	windowStart time.Time
-	busy        time.Duration
+	frac   float64
+	slice  time.Duration
+	cpu    func() (time.Duration, bool)
+	wall0  time.Time
+	cpu0   time.Duration
+	pauses uint64
+	paused time.Duration
+	sleep  func(time.Duration)
 }
 
 const throttleWindow = 100 * time.Millisecond
 
-func newThrottle(frac float64) *throttle { return &throttle{frac: frac, windowStart: time.Now()} }
+func newThrottle(frac float64, slice time.Duration, cpu func() (time.Duration, bool)) *throttle {
+	t := &throttle{frac: frac, slice: slice, cpu: cpu, wall0: time.Now(), sleep: time.Sleep}
+	if c, ok := cpu(); ok {
+		t.cpu0 = c
+	} else {
+		t.frac = 0 // no thread clock here: no budget
+	}
+	return t
+}
 
-func (t *throttle) spent(start time.Time) {
+// check pauses once if the thread is over its share.
+func (t *throttle) check() {
 	if t.frac <= 0 || t.frac >= 1 {
 		return
 	}
-	now := time.Now()
-	t.busy += now.Sub(start)
-	if now.Sub(t.windowStart) >= throttleWindow {
-		t.windowStart, t.busy = now, 0
+	c, ok := t.cpu()
+	if !ok {
 		return
 	}
-	if t.busy >= time.Duration(t.frac*float64(throttleWindow)) {
-		time.Sleep(t.windowStart.Add(throttleWindow).Sub(now))
-		t.windowStart, t.busy = time.Now(), 0
+	now := time.Now()
+	elapsed := now.Sub(t.wall0)
+	used := c - t.cpu0
+	allowed := time.Duration(t.frac * float64(elapsed+throttleWindow))
+	if elapsed >= throttleWindow {
+		// Start a new window, carrying any debt over.
+		debt := max(used-time.Duration(t.frac*float64(elapsed)), 0)
+		t.wall0, t.cpu0 = now, c-debt
 	}
+	if used <= allowed {
+		return
+	}
+	d := min(time.Duration(float64(used-allowed)/t.frac), t.slice)
+	t.pauses++
+	t.paused += d
+	t.sleep(d)
+}
+
+// pauseSlice is the longest budget pause for a ring of ringBytes: an
+// eighth of the time the ring lasts at 1 Gbit/s of 1500-byte frames
+// (~150 MB/s of frames and ring headers), between 1 and 10 ms.
+func pauseSlice(ringBytes int) time.Duration {
+	d := time.Duration(float64(ringBytes) / 150e6 * float64(time.Second) / 8)
+	return min(max(d, time.Millisecond), 10*time.Millisecond)
 }

@@ -75,6 +75,16 @@ func (s *bpfSource) SetKernelFilter(prog []bpf.RawInstruction) error {
 	return nil
 }
 
+// KernelStats returns the device's BIOCGSTATS counters (received and
+// dropped since it was opened; BPF has no ring freezes).
+func (s *bpfSource) KernelStats() (packets, drops, freezes uint64, err error) {
+	var st unix.BpfStat
+	if err := ioctlPtr(s.fd, unix.BIOCGSTATS, unsafe.Pointer(&st), unsafe.Sizeof(st)); err != nil {
+		return 0, 0, 0, fmt.Errorf("BIOCGSTATS: %w", err)
+	}
+	return uint64(st.Recv), uint64(st.Drop), 0, nil
+}
+
 func (s *bpfSource) Close() {
 	if s.fd >= 0 {
 		_ = unix.Close(s.fd)

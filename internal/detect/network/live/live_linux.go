@@ -42,11 +42,27 @@ func (s afSource) SetKernelFilter(prog []bpf.RawInstruction) error {
 }
 func (s afSource) Close() { s.h.Close() }
 
+// KernelStats returns the socket's PACKET_STATISTICS since it was opened
+// (the kernel clears them on each read; afpacket accumulates).
+func (s afSource) KernelStats() (packets, drops, freezes uint64, err error) {
+	_, v3, err := s.h.SocketStats()
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("PACKET_STATISTICS: %w", err)
+	}
+	return uint64(v3.Packets()), uint64(v3.Drops()), uint64(v3.QueueFreezes()), nil
+}
+
 // openAFPacket opens a TPACKET_V3 ring on the interface (needs
 // CAP_NET_RAW). Frames arrive as Ethernet.
+//
+// With TPACKET_V3 the kernel packs frames of any length into blocks, so
+// the ring's frame size is only bookkeeping: what is copied per packet is
+// set by the kernel program's return value (SnapLen, attachKernelFilter).
+// Blocks of 128 KiB hold a coalesced 64 KiB frame should the program be
+// refused, and give a 2 MiB ring 16 blocks to rotate through.
 func openAFPacket(cfg Config) (source, error) {
-	const frame = 1 << 16
-	block := frame * 16
+	const frame = 1 << 13
+	const block = 1 << 17
 	blocks := cfg.RingBytes / block
 	if blocks < 2 {
 		blocks = 2

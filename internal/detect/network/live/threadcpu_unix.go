@@ -1,0 +1,19 @@
+//go:build linux || darwin
+
+package live
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadCPU is the calling OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID);
+// the capture loop locks itself to its thread.
+func threadCPU() (time.Duration, bool) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0, false
+	}
+	return time.Duration(ts.Nano()), true
+}
