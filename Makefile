@@ -21,7 +21,7 @@ DEB_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages.txt | xargs)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-unit deps lab bench bench-agent fuzz lint cross package clean
+.PHONY: all build run test test-unit deps lab bench bench-agent bench-live fuzz lint cross package clean
 
 all: build
 
@@ -77,6 +77,13 @@ bench:
 # bench-agent measures the running agent's idle RSS and CPU (DURATION seconds).
 bench-agent: build
 	DURATION=$${DURATION:-180} scripts/bench-agent.sh bin/farmwatch-agent
+
+# bench-live measures the live capture under iperf3 downloads in network
+# namespaces (root): CPU % of one core, peak RSS, packets, kernel drops and
+# budget pauses at idle, 200 Mbit/s, 1 Gbit/s TCP with and without offloads
+# and 50 Mbit/s UDP (DURATION seconds per phase, REPEAT rounds).
+bench-live: build
+	scripts/bench-live.sh bin/farmwatch-agent
 
 # fuzz runs every fuzz target for FUZZTIME.
 fuzz:
