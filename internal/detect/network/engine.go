@@ -601,9 +601,9 @@ func round3(x float64) float64 {
 }
 
 // SnapLen is how many bytes of a frame the engine ever reads: the largest
-// stream prefix it keeps (flow.ServerBytes) after the longest headers it
+// stream prefix it keeps (flow.ClientBytes, flow.ServerBytes) after the longest headers it
 // decodes (Ethernet with QinQ tags or PPPoE, IPv6 with extension headers,
 // TCP with options). A live capture has the kernel copy no more; counters
 // take lengths from the IP headers, so findings are the same as from whole
 // frames (TestSnapLenSameFindings).
-const SnapLen = flow.ServerBytes + 256
+const SnapLen = max(flow.ClientBytes, flow.ServerBytes) + 256
