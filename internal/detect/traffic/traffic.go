@@ -202,12 +202,3 @@ func localNets() []netip.Prefix {
 	}
 	return out
 }
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
