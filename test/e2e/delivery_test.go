@@ -270,7 +270,12 @@ func TestCollectorDownThenBack(t *testing.T) {
 	l.stopCollector()
 	l.fill(500, 256<<20)
 	cmd := l.startAgent()
-	time.Sleep(4 * time.Second) // the agent retries with backoff meanwhile
+	// The agent tries, fails and backs off (twice) while the collector is
+	// down: wait for that in its log rather than for a fixed time.
+	waitFor(t, "two failed delivery attempts", func() bool {
+		b, _ := os.ReadFile(filepath.Join(l.dir, "agent.log"))
+		return strings.Count(string(b), `"delivery_failed"`) >= 2
+	})
 	l.startCollector()
 	_, fs := l.waitStored(500, 90*time.Second)
 	exactlyOnce(t, fs)

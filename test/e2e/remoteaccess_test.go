@@ -376,7 +376,15 @@ func TestRenamedRealBinaries(t *testing.T) {
 		cmd := startProc(t, "ip", append(append(argv, dst), args...)...)
 		pids[c.name], paths[c.name] = cmd.Process.Pid, dst
 	}
-	time.Sleep(1500 * time.Millisecond) // let each one exec and settle
+	// Each one has exec'd its copy (not still `ip netns exec`) before the
+	// scan: wait for that, not for a fixed time.
+	for _, c := range cases {
+		pid, dst := pids[c.name], paths[c.name]
+		waitFor(t, fmt.Sprintf("%s (pid %d) to exec %s", c.name, pid, dst), func() bool {
+			exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+			return err == nil && exe == dst || syscall.Kill(pid, 0) != nil
+		})
+	}
 	for _, c := range cases {
 		pid := pids[c.name]
 		if err := syscall.Kill(pid, 0); err != nil {
