@@ -82,6 +82,14 @@ func TestZooVPNCaptures(t *testing.T) {
 		{"zoo-ocserv.pcap", []want{
 			{"network.sslvpn.dtls", "ssl-vpn", report.CategoryVPN, report.SeverityMedium, [2]float64{0.7, 0.8},
 				map[string]string{"client": "10.210.0.2", "server": "10.210.0.1:443", "direction": "outbound"}}}, report.SeverityLow},
+		// microsocks on the laptop with a login (RFC 1929 sub-negotiation),
+		// used from abroad: this host relays for an outsider.
+		{"zoo-socks5-auth.pcap", []want{
+			{"network.socks.proxy", "socks", report.CategoryProxy, report.SeverityHigh, [2]float64{0.85, 0.95},
+				map[string]string{"client": "10.210.0.1", "server": "10.210.0.2:1080", "socks_target": "10.210.1.2:8000", "socks_granted": "true"}}}, report.SeverityLow},
+		// Ordinary pings (iputils default, -s 1200, -p 5aa5; busybox -s
+		// 500): nothing.
+		{"zoo-icmp-ping.pcap", nil, report.SeverityInfo},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

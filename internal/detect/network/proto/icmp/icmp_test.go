@@ -14,16 +14,17 @@ func unhex(t testing.TB, s string) []byte {
 }
 
 // Captured here: iputils ping (Debian 12) to 127.0.0.1, default and
-// "-s 100 -p ab"; the first echo request ptunnel-ng 1.42 sent (client →
+// "-s 100 -p ab"; busybox 1.35 ping (a 4-byte timestamp, then zeros); the first echo request ptunnel-ng 1.42 sent (client →
 // proxy, carrying the start of an SSH banner).
 const (
 	iputilsPing  = "08001d644b020001679e156b000000004bbc080000000000101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637"
+	busyboxPing  = "08008a6b26400000247622de00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 	iputilsPingP = "0800fb304b1f0001689e156b00000000057b040000000000abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab"
 	ptunnelNG    = "080038faa6bc0001deadc0de0000000000000000400000020000ffff000000290001a6bc5353482d322e302d4f70656e5353485f392e3270312044656269616e2d322b64656231327531300d0a00"
 )
 
 func TestEcho(t *testing.T) {
-	for _, s := range []string{iputilsPing, iputilsPingP} {
+	for _, s := range []string{iputilsPing, iputilsPingP, busyboxPing} {
 		e, err := ParseEcho(unhex(t, s), false)
 		if err != nil || e.Reply || !PingLike(e.Payload) || Ptunnel(e.Payload) != 0 {
 			t.Errorf("ping: %+v %v", e, err)
