@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -159,6 +160,20 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// staleXLock reports whether an X display lock file names a process that no
+// longer exists (or is unreadable/missing).
+func staleXLock(lock string) bool {
+	b, err := os.ReadFile(lock)
+	if err != nil {
+		return true
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return true
+	}
+	return syscall.Kill(pid, 0) == syscall.ESRCH
+}
+
 // waitListen waits until something accepts TCP connections on addr.
 func waitListen(t *testing.T, addr string) {
 	t.Helper()
@@ -189,10 +204,24 @@ func freePort(t *testing.T) int {
 func startXvfb(t *testing.T) string {
 	t.Helper()
 	for n := 90; n < 120; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
+		sock, lock := fmt.Sprintf("/tmp/.X11-unix/X%d", n), fmt.Sprintf("/tmp/.X%d-lock", n)
+		if _, err := os.Stat(sock); err == nil {
+			if !staleXLock(lock) {
+				continue
+			}
+			// Left by a killed X server (SIGKILL leaves both): reuse.
+			_ = os.Remove(sock)
+			_ = os.Remove(lock)
 		}
 		disp := fmt.Sprintf(":%d", n)
+		// Registered before startProc's kill runs (cleanups run last-in
+		// first-out): the socket and lock go once the server is dead.
+		t.Cleanup(func() {
+			if staleXLock(lock) {
+				_ = os.Remove(sock)
+				_ = os.Remove(lock)
+			}
+		})
 		startProc(t, "Xvfb", disp, "-screen", "0", "800x600x24", "-nolisten", "tcp")
 		deadline := time.Now().Add(15 * time.Second)
 		for time.Now().Before(deadline) {

@@ -49,6 +49,9 @@ func TestRunCapturesLiveTraffic(t *testing.T) {
 	for !strings.Contains(stderr.String(), "capture_started") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
+	if !strings.Contains(stderr.String(), "capture_started") {
+		t.Fatalf("capture not started within 10 s (the session would be missed); stderr:\n%s", stderr.String())
+	}
 
 	// A full RFB handshake (security None, ClientInit, ServerInit), then
 	// the session stays open.
