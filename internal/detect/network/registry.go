@@ -42,6 +42,7 @@ var analyzers = []analyzer{
 	httpProxyAnalyzer,
 	websocketTunnelAnalyzer,
 	tlsInTLSAnalyzer,
+	tlsImitationAnalyzer,
 	namesAnalyzer,
 	fullyEncryptedAnalyzer,
 	encapsulationAnalyzer,

@@ -211,3 +211,65 @@ func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (what string, strict, ok bool)
 	}
 	return loose, false, loose != ""
 }
+
+// Imitated TLS: a tool that only dresses its stream as TLS (simple-obfs in
+// TLS mode, with a decoy SNI of a big site) breaks the TLS 1.2 handshake it
+// imitates: the client sends application data without ever sending its
+// ChangeCipherSpec and Finished, which TLS 1.2 requires first (RFC 5246
+// §7.3, in a full and in an abbreviated handshake alike). Checked on the
+// kept client prefix when the server negotiated TLS ≤ 1.2.
+func tlsImitation(c []byte, serverVersion uint16) (string, bool) {
+	if serverVersion == 0 || serverVersion >= 0x0304 {
+		return "", false
+	}
+	recs := tlsRecords(c)
+	if len(recs) < 2 || recs[0].typ != 22 {
+		return "", false
+	}
+	for _, r := range recs[1:] {
+		switch r.typ {
+		case 20: // ChangeCipherSpec: a real handshake
+			return "", false
+		case 23:
+			return fmt.Sprintf("TLS %s negotiated, but the client sent a %d-byte application-data record without ChangeCipherSpec and Finished: an imitation of TLS", tlsVersionName(serverVersion), r.n), true
+		}
+	}
+	return "", false
+}
+
+func tlsVersionName(v uint16) string {
+	switch v {
+	case 0x0301:
+		return "1.0"
+	case 0x0302:
+		return "1.1"
+	case 0x0303:
+		return "1.2"
+	}
+	return fmt.Sprintf("0x%04x", v)
+}
+
+const fakeTLSMark = "tls-imitation"
+
+var tlsImitationAnalyzer = analyzer{
+	name: "tls-imitation",
+	inspect: func(v *view, m *Meta) {
+		if v.f.Proto != 6 || m.TLSClient == nil || m.TLSServer == nil {
+			return
+		}
+		if what, ok := tlsImitation(v.c2s, m.TLSServer.Version); ok {
+			m.addMark(fakeTLSMark, what)
+		}
+	},
+	classify: func(c *classCtx) {
+		mk, ok := c.m.mark(fakeTLSMark)
+		if !ok {
+			return
+		}
+		f := c.f
+		ex := map[string]any{"generic": true, "evidence": "tls-imitation"}
+		c.emit(result{Rule: "network.behavior.tls-imitation", Tool: "unknown", Category: report.CategoryProxy,
+			Severity: report.SeverityMedium, Conf: 0.8, Matched: mk.What, Extra: ex,
+			Summary: fmt.Sprintf("Imitated TLS from %s to %s: the handshake is only a disguise (simple-obfs-style obfuscation, often with the SNI of a big web site as a decoy).", f.Client.Addr, f.Server)})
+	},
+}

@@ -37,6 +37,12 @@ func TestZooGeneric(t *testing.T) {
 		// obfs4proxy's obfs4 transport on TCP 443 carrying HTTPS fetches.
 		{"zoo-obfs4.pcap", []want{{"network.behavior.fully-encrypted", "unknown", report.CategoryProxy, report.SeverityMedium, 0.8,
 			map[string]string{"generic": "true", "expected_protocol": "https", "server": "10.210.0.1:443"}, nil}}, report.SeverityLow},
+		// shadowsocks behind simple-obfs in TLS mode with the decoy SNI
+		// www.bing.com: TLS 1.2 "negotiated", yet the client never sends
+		// ChangeCipherSpec/Finished before its data.
+		{"zoo-shadowsocks-obfs-tls.pcap", []want{{"network.behavior.tls-imitation", "unknown", report.CategoryProxy, report.SeverityMedium, 0.8,
+			map[string]string{"generic": "true", "tls_sni": "www.bing.com", "server": "10.210.0.1:443"},
+			map[string][2]float64{"flows": {3, 100}}}}, report.SeverityLow},
 		// stunnel wrapping HTTPS in a second TLS session on 443: the inner
 		// handshake's record sizes and order inside the outer session.
 		{"zoo-stunnel-https.pcap", []want{{"network.behavior.tls-in-tls", "unknown", report.CategoryProxy, report.SeverityMedium, 0.7,
