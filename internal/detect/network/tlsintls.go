@@ -217,9 +217,19 @@ func tlsInTLS(f *flow.Flow, c []byte, tls13 bool) (what string, strict, ok bool)
 // imitates: the client sends application data without ever sending its
 // ChangeCipherSpec and Finished, which TLS 1.2 requires first (RFC 5246
 // §7.3, in a full and in an abbreviated handshake alike). Checked on the
-// kept client prefix when the server negotiated TLS ≤ 1.2.
-func tlsImitation(c []byte, serverVersion uint16) (string, bool) {
+// kept client prefix when the server negotiated TLS ≤ 1.2 and itself
+// sent its ChangeCipherSpec right after the ServerHello (the abbreviated,
+// resumed handshake simple-obfs imitates, where the client's
+// ChangeCipherSpec and Finished must follow before any data).
+func tlsImitation(c, s []byte, serverVersion uint16) (string, bool) {
 	if serverVersion == 0 || serverVersion >= 0x0304 {
+		return "", false
+	}
+	serverCCS := false
+	for _, r := range tlsRecords(s) {
+		serverCCS = serverCCS || r.typ == 20
+	}
+	if !serverCCS {
 		return "", false
 	}
 	recs := tlsRecords(c)
@@ -231,7 +241,7 @@ func tlsImitation(c []byte, serverVersion uint16) (string, bool) {
 		case 20: // ChangeCipherSpec: a real handshake
 			return "", false
 		case 23:
-			return fmt.Sprintf("TLS %s negotiated, but the client sent a %d-byte application-data record without ChangeCipherSpec and Finished: an imitation of TLS", tlsVersionName(serverVersion), r.n), true
+			return fmt.Sprintf("TLS %s resumed (server ChangeCipherSpec), but the client sent a %d-byte application-data record without ChangeCipherSpec and Finished: an imitation of TLS", tlsVersionName(serverVersion), r.n), true
 		}
 	}
 	return "", false
@@ -257,7 +267,7 @@ var tlsImitationAnalyzer = analyzer{
 		if v.f.Proto != 6 || m.TLSClient == nil || m.TLSServer == nil {
 			return
 		}
-		if what, ok := tlsImitation(v.c2s, m.TLSServer.Version); ok {
+		if what, ok := tlsImitation(v.c2s, v.s2c, m.TLSServer.Version); ok {
 			m.addMark(fakeTLSMark, what)
 		}
 	},

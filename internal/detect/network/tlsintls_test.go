@@ -27,6 +27,6 @@ func FuzzTLSInTLS(f *testing.F) {
 		_, _, _ = tlsInTLS(fl, c, len(c)%2 == 0)
 		fullyEncrypted(c)
 		quicLong(c)
-		tlsImitation(c, uint16(len(c)))
+		tlsImitation(c, opening, uint16(len(c)))
 	})
 }
