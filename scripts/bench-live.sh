@@ -86,11 +86,17 @@ phase() {
   stats=$( (grep capture_stopped "$work/log" || true) | tail -1 |
     sed -n 's/.*"packets":\([0-9]*\).*"kernel_packets":\([0-9]*\).*"kernel_drops":\([0-9]*\).*"kernel_freezes":\([0-9]*\).*"pauses":\([0-9]*\).*/\1 \2 \3 \4 \5/p')
   [ -n "$stats" ] || stats="n/a n/a n/a n/a n/a"
-  printf '%-22s %8s %10s %8s %10s %10s %12s %10s %8s %8s\n' "$name" "$rate" "$cpu" "$usr" "$hwm" $stats
+  # The capture thread's own CPU time (its whole run, the idle start-up
+  # adds next to nothing) over the traffic window: the least noisy number
+  # on a shared machine.
+  local thr
+  thr=$( (grep capture_stopped "$work/log" || true) | tail -1 | sed -n 's/.*"thread_cpu_s":\([0-9.e+-]*\).*/\1/p')
+  [ -n "$thr" ] && thr=$(awk -v c="$thr" -v a="$s0" -v b="$s1" 'BEGIN {printf "%.2f", 100*c/(b-a)}') || thr="n/a"
+  printf '%-22s %8s %10s %8s %8s %10s %10s %12s %10s %8s %8s\n' "$name" "$rate" "$cpu" "$usr" "$thr" "$hwm" $stats
 }
 
 echo "bench-live: $bin, ${duration}s per phase, packaging/farmwatch.yaml (all detectors), capture on the laptop's veth"
-printf '%-22s %8s %10s %8s %10s %10s %12s %10s %8s %8s\n' phase Mbit/s cpu%core user% peakMiB seen kernel_pkts drops freezes pauses
+printf '%-22s %8s %10s %8s %8s %10s %10s %12s %10s %8s %8s\n' phase Mbit/s cpu%core user% thread% peakMiB seen kernel_pkts drops freezes pauses
 phases=${PHASES:-idle tcp-200M tcp-1G tcp-1G-no-offload udp-50M}
 for r in $(seq "$repeat"); do
   for ph in $phases; do

@@ -74,4 +74,8 @@ type CaptureStats struct {
 	PausedSeconds float64 `json:"paused_seconds"`
 	// Early counts findings sent as soon as they were evident.
 	Early uint64 `json:"early_findings"`
+	// ThreadCPUSeconds is the capture thread's own CPU time (packet
+	// reading and analysis; not GC or other goroutines), where the OS has
+	// a per-thread clock.
+	ThreadCPUSeconds float64 `json:"thread_cpu_seconds,omitempty"`
 }

@@ -183,6 +183,7 @@ func (c *Capture) Run(ctx context.Context) error {
 	c.attachKernelFilter(src, link)
 	budget := newThrottle(c.cfg.CPUBudget, pauseSlice(c.cfg.RingBytes), threadCPU)
 	ctr := report.CaptureStats{Interface: c.cfg.Interface}
+	cpu0, _ := threadCPU()
 	now := time.Now()
 	lastReport, lastSecond := now, now
 	var lastDropLog time.Time
@@ -204,6 +205,9 @@ func (c *Capture) Run(ctx context.Context) error {
 			loggedDrops, lastDropLog = ctr.KernelDrops, now
 		}
 		ctr.Pauses, ctr.PausedSeconds = budget.pauses, budget.paused.Seconds()
+		if cpu, ok := threadCPU(); ok {
+			ctr.ThreadCPUSeconds = (cpu - cpu0).Seconds()
+		}
 		c.mu.Lock()
 		c.ctr = ctr
 		c.mu.Unlock()
@@ -252,7 +256,8 @@ func (c *Capture) Run(ctx context.Context) error {
 	c.cfg.Logger.Info("capture_stopped", zap.String("interface", c.cfg.Interface), zap.Uint64("packets", ctr.Packets),
 		zap.Uint64("kernel_packets", ctr.KernelPackets), zap.Uint64("kernel_drops", ctr.KernelDrops),
 		zap.Uint64("kernel_freezes", ctr.KernelFreezes), zap.Uint64("pauses", ctr.Pauses),
-		zap.Float64("paused_s", ctr.PausedSeconds), zap.Uint64("early_findings", ctr.Early), zap.Bool("kernel_snap", c.snap))
+		zap.Float64("paused_s", ctr.PausedSeconds), zap.Float64("thread_cpu_s", ctr.ThreadCPUSeconds),
+		zap.Uint64("early_findings", ctr.Early), zap.Bool("kernel_snap", c.snap))
 	return runErr
 }
 
