@@ -33,7 +33,6 @@ type portStat struct {
 
 type pairStat struct {
 	tls, dtls   bool
-	named       bool // an SSL VPN was already named on the TLS flow
 	sni         string
 	first, last int64
 }
