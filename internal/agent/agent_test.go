@@ -68,6 +68,7 @@ func TestRunsAtStartAndOnTrigger(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("report:\n  stdout: true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	runs.Store(0) // -count=N: each run counts from 1
 	var out lockedBuffer
 	a := &Agent{ConfigPath: cfg, Version: "test", Stdout: &out}
 	ctx, cancel := context.WithCancel(context.Background())
