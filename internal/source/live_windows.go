@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
@@ -68,8 +69,11 @@ func signerName(info *peinfo.Info) string {
 
 // listServices enumerates Win32 services through the service control
 // manager, asking only for the rights to enumerate and query, so it works
-// without administrator rights for the services a user may see. A service
-// that cannot be opened or queried is skipped.
+// without administrator rights for the services a user may see. Only the
+// name comes from the enumeration; a service whose configuration or status
+// cannot be read is still listed, with those fields empty or unknown (an
+// optional query failing must not hide a service). Enumerating nothing at
+// all, or failing every service, is an error.
 func listServices(ctx context.Context, root string) ([]Service, error) {
 	h, err := windows.OpenSCManager(nil, nil, windows.SC_MANAGER_CONNECT|windows.SC_MANAGER_ENUMERATE_SERVICE)
 	if err != nil {
@@ -82,52 +86,79 @@ func listServices(ctx context.Context, root string) ([]Service, error) {
 		return nil, fmt.Errorf("enumerate services: %w", err)
 	}
 	out := make([]Service, 0, len(names))
+	var failed int
+	var firstErr error
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
 		s, err := readService(m, name)
 		if err != nil {
-			continue
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
 		}
 		if s.Path != "" {
 			s.Signer, s.Company = serviceBinaryIdentity(winHostPath(root, s.Path))
 		}
 		out = append(out, s)
 	}
+	if len(names) > 0 && failed == len(names) {
+		return out, fmt.Errorf("read the configuration of all %d services: %w", len(names), firstErr)
+	}
 	return out, nil
 }
 
-// readService reads one service's configuration and state.
+// readService reads one service's configuration and state. It always
+// returns the service with what could be read; the error says what could
+// not (the configuration: path, start type, display name).
 func readService(m *mgr.Mgr, name string) (Service, error) {
+	out := Service{Name: name, State: StateUnknown, StartType: "unknown", Kind: "windows-service"}
 	namePtr, err := windows.UTF16PtrFromString(name)
 	if err != nil {
-		return Service{}, err
+		return out, fmt.Errorf("service %q: %w", name, err)
 	}
 	h, err := windows.OpenService(m.Handle, namePtr, windows.SERVICE_QUERY_CONFIG|windows.SERVICE_QUERY_STATUS)
 	if err != nil {
-		return Service{}, err
+		return out, fmt.Errorf("open service %q: %w", name, err)
 	}
 	s := &mgr.Service{Name: name, Handle: h}
 	defer s.Close()
-	cfg, err := s.Config()
-	if err != nil {
-		return Service{}, err
-	}
-	path, args := splitServiceCommand(cfg.BinaryPathName)
-	out := Service{
-		Name:        name,
-		DisplayName: cfg.DisplayName,
-		Path:        expandWindowsEnv(path, os.LookupEnv),
-		Args:        args,
-		StartType:   serviceStartType(cfg.StartType),
-		State:       StateUnknown,
-		Kind:        "windows-service",
-	}
 	if st, err := s.Query(); err == nil {
 		out.State = serviceState(st.State)
 	}
+	// Only QueryServiceConfig: mgr.Service.Config also asks
+	// QueryServiceConfig2 for the description, delayed start and SID type,
+	// and fails the whole service when any of those is unsupported (Wine).
+	cfg, err := queryServiceConfig(h)
+	if err != nil {
+		return out, fmt.Errorf("query service %q configuration: %w", name, err)
+	}
+	path, args := splitServiceCommand(windows.UTF16PtrToString(cfg.BinaryPathName))
+	out.DisplayName = windows.UTF16PtrToString(cfg.DisplayName)
+	out.Path = expandWindowsEnv(path, os.LookupEnv)
+	out.Args = args
+	out.StartType = serviceStartType(cfg.StartType)
 	return out, nil
+}
+
+// queryServiceConfig calls QueryServiceConfig with a growing buffer. The
+// returned struct points into that buffer, kept alive by the pointer.
+func queryServiceConfig(h windows.Handle) (*windows.QUERY_SERVICE_CONFIG, error) {
+	n := uint32(1024)
+	for range 4 {
+		b := make([]byte, n)
+		p := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&b[0]))
+		err := windows.QueryServiceConfig(h, p, n, &n)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || n <= uint32(len(b)) {
+			return nil, err
+		}
+	}
+	return nil, errors.New("configuration keeps growing")
 }
 
 // serviceStartType maps a service start type; delayed auto-start is auto.
