@@ -35,6 +35,9 @@ const (
 	MacManagedDomain = "com.farmwatch.agent"
 	WindowsDir       = `C:\Program Files\farmwatch`
 	WindowsConfig    = WindowsStateDir + `\farmwatch.yaml`
+	// WindowsLogFile is where `run --service` logs on Windows (rotated:
+	// 10 MB, 5 old files kept, compressed).
+	WindowsLogFile = WindowsStateDir + `\logs\farmwatch-agent.log`
 
 	// State directories (spool, enrollment credential, activity
 	// histogram): the one definition; StateDir picks one per OS.

@@ -12,7 +12,7 @@ import (
 )
 
 // program satisfies kardianos' Interface for install/control; running as a
-// service is handled by RunAsService.
+// service is handled by RunService (`run --service`).
 type program struct{}
 
 func (program) Start(ksvc.Service) error { return nil }
@@ -25,7 +25,7 @@ func kardianosConfig(exe, configPath string) *ksvc.Config {
 		DisplayName: "farmwatch agent",
 		Description: "farmwatch endpoint agent: detects remote-access software, IP-KVM hardware and relayed traffic",
 		Executable:  exe,
-		Arguments:   []string{"run", "--config", configPath},
+		Arguments:   []string{"run", "--service", "--config", configPath},
 		Option: ksvc.KeyValue{
 			"SystemdScript":    packaging.SystemdUnit,
 			"Restart":          "always",

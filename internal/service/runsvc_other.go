@@ -8,7 +8,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// RunAsService is for the Windows service control manager; on Unix the
-// service manager (systemd, launchd) runs the agent as a plain process that
-// it stops with signals, so nothing is handled here.
-func RunAsService(func(context.Context) error, *zap.Logger) (bool, error) { return false, nil }
+// RunService runs fn in the foreground: systemd and launchd run the agent as
+// a plain process, stop it with signals and reload it with SIGHUP, so
+// `run --service` needs nothing more here.
+func RunService(ctx context.Context, fn func(context.Context) error, _ func(), _ *zap.Logger) error {
+	return fn(ctx)
+}

@@ -3,47 +3,85 @@ package service
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
-	ksvc "github.com/kardianos/service"
 	"go.uber.org/zap"
+	"golang.org/x/sys/windows/svc"
 
 	"github.com/farmwatch/farmwatch/internal/run"
+	"github.com/farmwatch/farmwatch/packaging"
 )
 
-// svcProgram runs the agent under the Windows service control manager.
-type svcProgram struct {
-	runFn func(context.Context) error
-	log   *zap.Logger
-	group *run.Group
+// handler runs the agent under the Windows service control manager.
+type handler struct {
+	ctx    context.Context
+	runFn  func(context.Context) error
+	reload func()
+	log    *zap.Logger
 }
 
-func (p *svcProgram) Start(ksvc.Service) error {
+// Execute implements svc.Handler: it reports running, runs the agent, and
+// stops it on Stop/Shutdown; "paramchange" (sc control farmwatch-agent
+// paramchange) reloads the config. An agent that ends on its own is a
+// service-specific failure (exit code 1), so the recovery actions restart it.
+func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, changes chan<- svc.Status) (bool, uint32) {
+	changes <- svc.Status{State: svc.StartPending}
+	if changed, err := QuoteImagePath(); err != nil {
+		h.log.Warn("image_path_not_quoted", zap.Error(err))
+	} else if changed {
+		h.log.Info("image_path_quoted")
+	}
 	if err := ApplyRecoveryActions(); err != nil {
-		p.log.Warn("recovery_actions_failed", zap.Error(err))
+		h.log.Warn("recovery_actions_failed", zap.Error(err))
 	}
-	p.group = run.NewGroup(context.Background(), p.log)
-	p.group.Go("agent", p.runFn)
+	const accepts = svc.AcceptStop | svc.AcceptShutdown | svc.AcceptParamChange
+	var stopped atomic.Bool
+	g := run.NewGroup(h.ctx, h.log)
+	g.Go("agent", h.runFn)
+	g.Go("service_control", func(ctx context.Context) error {
+		changes <- svc.Status{State: svc.Running, Accepts: accepts}
+		h.log.Info("service_running")
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case c := <-r:
+				switch c.Cmd {
+				case svc.Interrogate:
+					changes <- c.CurrentStatus
+				case svc.Stop, svc.Shutdown:
+					stopped.Store(true)
+					changes <- svc.Status{State: svc.StopPending}
+					h.log.Info("service_stop_requested")
+					return nil
+				case svc.ParamChange:
+					h.log.Info("service_paramchange")
+					if h.reload != nil {
+						h.reload()
+					}
+					changes <- c.CurrentStatus
+				default:
+					h.log.Warn("service_unexpected_control", zap.Uint32("cmd", uint32(c.Cmd)))
+				}
+			}
+		}
+	})
+	err := g.Wait()
+	if stopped.Load() {
+		h.log.Info("service_stopped", zap.NamedError("agent_error", err))
+		return false, 0
+	}
+	h.log.Error("service_agent_ended", zap.Error(err))
+	return true, 1
+}
+
+// RunService runs fn as the Windows service farmwatch-agent until the
+// service control manager stops it; reload is called on "paramchange". It
+// is called only when the service's command line says so (`run
+// --service`), never guessed from the parent process or session.
+func RunService(ctx context.Context, fn func(context.Context) error, reload func(), log *zap.Logger) error {
+	if err := svc.Run(packaging.ServiceName, &handler{ctx: ctx, runFn: fn, reload: reload, log: log}); err != nil {
+		return fmt.Errorf("run as the Windows service %s (started outside the service manager?): %w", packaging.ServiceName, err)
+	}
 	return nil
-}
-
-func (p *svcProgram) Stop(ksvc.Service) error {
-	if p.group == nil {
-		return nil
-	}
-	p.group.Stop()
-	return p.group.Wait()
-}
-
-// RunAsService runs fn under the service control manager when the process
-// was started by it; handled is false when running interactively.
-func RunAsService(fn func(context.Context) error, log *zap.Logger) (bool, error) {
-	if ksvc.Interactive() {
-		return false, nil
-	}
-	p := &svcProgram{runFn: fn, log: log}
-	s, err := ksvc.New(p, kardianosConfig("", ""))
-	if err != nil {
-		return true, fmt.Errorf("service: %w", err)
-	}
-	return true, s.Run()
 }

@@ -118,3 +118,41 @@ func TestWriteIfMissingKeepsAdminConfig(t *testing.T) {
 		t.Fatalf("admin config overwritten: %q", b)
 	}
 }
+
+func TestQuotedImagePath(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		changed  bool
+	}{
+		{`C:\Program Files\farmwatch\farmwatch-agent.exe run --service --config "C:\ProgramData\farmwatch\farmwatch.yaml"`,
+			`"C:\Program Files\farmwatch\farmwatch-agent.exe" run --service --config "C:\ProgramData\farmwatch\farmwatch.yaml"`, true},
+		{`C:\Program Files\farmwatch\farmwatch-agent.exe`, `"C:\Program Files\farmwatch\farmwatch-agent.exe"`, true},
+		{`"C:\Program Files\farmwatch\farmwatch-agent.exe" run`, `"C:\Program Files\farmwatch\farmwatch-agent.exe" run`, false},
+		{`C:\windows\system32\svchost.exe -k netsvcs`, `C:\windows\system32\svchost.exe -k netsvcs`, false},
+		{`C:\My.exes dir\agent.EXE run`, `"C:\My.exes dir\agent.EXE" run`, true},
+		{`C:\no extension here`, `C:\no extension here`, false},
+		{``, ``, false},
+	} {
+		got, changed := quotedImagePath(c.in)
+		if got != c.want || changed != c.changed {
+			t.Errorf("quotedImagePath(%q) = %q, %v; want %q, %v", c.in, got, changed, c.want, c.changed)
+		}
+	}
+}
+
+func FuzzQuotedImagePath(f *testing.F) {
+	f.Add(`C:\Program Files\farmwatch\farmwatch-agent.exe run`)
+	f.Add(`"C:\x.exe"`)
+	f.Add(`.exe .exe`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, changed := quotedImagePath(s)
+		if changed {
+			if got[0] != '"' {
+				t.Fatalf("changed but not quoted: %q", got)
+			}
+			if again, c2 := quotedImagePath(got); c2 || again != got {
+				t.Fatalf("not idempotent: %q -> %q", got, again)
+			}
+		}
+	})
+}

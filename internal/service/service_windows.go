@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+	"unsafe"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/farmwatch/farmwatch/packaging"
@@ -78,4 +80,43 @@ func ApplyRecoveryActions() error {
 		return fmt.Errorf("recovery actions on non-crash failures: %w", err)
 	}
 	return nil
+}
+
+// QuoteImagePath makes the service's image path start with the quoted
+// executable path. Windows Installer's ServiceInstall (as Wine's msiexec
+// does) may write `C:\Program Files\farmwatch\farmwatch-agent.exe run …`
+// unquoted, which the service manager resolves by trying C:\Program.exe
+// first; the service fixes its own entry at start. It uses only
+// QueryServiceConfig/ChangeServiceConfig (mgr.Service.Config and
+// UpdateConfig also need QueryServiceConfig2 levels that Wine lacks).
+func QuoteImagePath() (changed bool, err error) {
+	m, err := mgr.Connect()
+	if err != nil {
+		return false, fmt.Errorf("image path: connect to service manager: %w", err)
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(packaging.ServiceName)
+	if err != nil {
+		return false, fmt.Errorf("image path: open service: %w", err)
+	}
+	defer s.Close()
+	n := uint32(4096)
+	b := make([]byte, n)
+	p := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&b[0]))
+	if err := windows.QueryServiceConfig(s.Handle, p, n, &n); err != nil {
+		return false, fmt.Errorf("image path: query service configuration: %w", err)
+	}
+	fixed, ok := quotedImagePath(windows.UTF16PtrToString(p.BinaryPathName))
+	if !ok {
+		return false, nil
+	}
+	path, err := windows.UTF16PtrFromString(fixed)
+	if err != nil {
+		return false, fmt.Errorf("image path: %w", err)
+	}
+	const noChange = windows.SERVICE_NO_CHANGE
+	if err := windows.ChangeServiceConfig(s.Handle, noChange, noChange, noChange, path, nil, nil, nil, nil, nil, nil); err != nil {
+		return false, fmt.Errorf("image path: change service configuration: %w", err)
+	}
+	return true, nil
 }

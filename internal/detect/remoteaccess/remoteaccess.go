@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -281,8 +282,11 @@ func (d *Detector) identify(ctx context.Context, src source.Source, hostOS strin
 		}
 	}
 	// Content: the Go build info or a byte marker inside an executable no
-	// package owns identifies renamed and portable copies.
-	if len(score) == 0 && d.settings.ScanBinaries && p.Package == "" && p.Exe != "" && (len(ix.markers) > 0 || len(ix.goModules) > 0) {
+	// package owns identifies renamed and portable copies. The agent's own
+	// process is not read (on a live host): it is tens of MB that only
+	// farmwatch itself can be.
+	self := !src.Snapshot() && int(p.PID) == os.Getpid()
+	if len(score) == 0 && !self && d.settings.ScanBinaries && p.Package == "" && p.Exe != "" && (len(ix.markers) > 0 || len(ix.goModules) > 0) {
 		if t, trait := d.content.lookup(ctx, src, p, ix, d.settings.MaxBinaryBytes); t >= 0 {
 			addT([]int{t}, trait, 0.85)
 		}
