@@ -26,14 +26,6 @@ type handler struct {
 // service-specific failure (exit code 1), so the recovery actions restart it.
 func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, changes chan<- svc.Status) (bool, uint32) {
 	changes <- svc.Status{State: svc.StartPending}
-	if changed, err := QuoteImagePath(); err != nil {
-		h.log.Warn("image_path_not_quoted", zap.Error(err))
-	} else if changed {
-		h.log.Info("image_path_quoted")
-	}
-	if err := ApplyRecoveryActions(); err != nil {
-		h.log.Warn("recovery_actions_failed", zap.Error(err))
-	}
 	const accepts = svc.AcceptStop | svc.AcceptShutdown | svc.AcceptParamChange
 	var stopped atomic.Bool
 	g := run.NewGroup(h.ctx, h.log)
@@ -41,6 +33,17 @@ func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, changes chan<-
 	g.Go("service_control", func(ctx context.Context) error {
 		changes <- svc.Status{State: svc.Running, Accepts: accepts}
 		h.log.Info("service_running")
+		// Only once running: a service manager may hold its lock on the
+		// service while it starts (Wine's does), and changing the
+		// service's own configuration before that would wait on it.
+		if changed, err := QuoteImagePath(); err != nil {
+			h.log.Warn("image_path_not_quoted", zap.Error(err))
+		} else if changed {
+			h.log.Info("image_path_quoted")
+		}
+		if err := ApplyRecoveryActions(); err != nil {
+			h.log.Warn("recovery_actions_failed", zap.Error(err))
+		}
 		for {
 			select {
 			case <-ctx.Done():
