@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/farmwatch/farmwatch/internal/run"
 	"github.com/farmwatch/farmwatch/packaging"
@@ -33,17 +35,6 @@ func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, changes chan<-
 	g.Go("service_control", func(ctx context.Context) error {
 		changes <- svc.Status{State: svc.Running, Accepts: accepts}
 		h.log.Info("service_running")
-		// Only once running: a service manager may hold its lock on the
-		// service while it starts (Wine's does), and changing the
-		// service's own configuration before that would wait on it.
-		if changed, err := QuoteImagePath(); err != nil {
-			h.log.Warn("image_path_not_quoted", zap.Error(err))
-		} else if changed {
-			h.log.Info("image_path_quoted")
-		}
-		if err := ApplyRecoveryActions(); err != nil {
-			h.log.Warn("recovery_actions_failed", zap.Error(err))
-		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -69,6 +60,25 @@ func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, changes chan<-
 			}
 		}
 	})
+	// The service's own configuration is changed only once the service
+	// manager shows it running: changing it while the start is still
+	// under way (an installer waiting on StartService) fails the start
+	// under Wine's service manager.
+	g.Go("service_config", func(ctx context.Context) error {
+		if err := waitRunning(ctx, 30*time.Second); err != nil {
+			h.log.Warn("service_not_seen_running", zap.Error(err))
+		}
+		if changed, err := QuoteImagePath(); err != nil {
+			h.log.Warn("image_path_not_quoted", zap.Error(err))
+		} else if changed {
+			h.log.Info("image_path_quoted")
+		}
+		if err := ApplyRecoveryActions(); err != nil {
+			h.log.Warn("recovery_actions_failed", zap.Error(err))
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
 	err := g.Wait()
 	if stopped.Load() {
 		h.log.Info("service_stopped", zap.NamedError("agent_error", err))
@@ -87,4 +97,39 @@ func RunService(ctx context.Context, fn func(context.Context) error, reload func
 		return fmt.Errorf("run as the Windows service %s (started outside the service manager?): %w", packaging.ServiceName, err)
 	}
 	return nil
+}
+
+// waitRunning polls the service manager until it reports this service
+// running, ctx ends, or timeout passes.
+func waitRunning(ctx context.Context, timeout time.Duration) error {
+	m, err := mgr.Connect()
+	if err != nil {
+		return fmt.Errorf("connect to service manager: %w", err)
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(packaging.ServiceName)
+	if err != nil {
+		return fmt.Errorf("open service: %w", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := s.Query()
+		if err == nil && st.State == svc.Running {
+			// One more tick: whoever started the service sees it too.
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still %v: %w", st.State, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }

@@ -175,23 +175,33 @@ func newLane() (*lane, error) {
 	if out, code := l.wine(ctx, "winecfg", "/v", "win10"); code != 0 {
 		return l, fmt.Errorf("winecfg /v win10: exit %d\n%s", code, out)
 	}
-	// A process that lives as long as the run keeps the wineserver and
-	// services.exe (and the services it started) up between commands.
-	l.keeper = exec.Command("wine", "cmd.exe")
-	l.keeper.Env = l.wineEnv()
-	l.keeper.Stdout, l.keeper.Stderr = nil, nil // /dev/null, no pipe
-	if l.keepIn, err = l.keeper.StdinPipe(); err != nil {
+	if err := l.startKeeper(); err != nil {
 		return l, err
-	}
-	if err := l.keeper.Start(); err != nil {
-		return l, fmt.Errorf("start the keep-alive process: %w", err)
 	}
 	l.setupDur = time.Since(start)
 	fmt.Fprintf(os.Stderr, "wine lane: prefix set up in %s (%s)\n", l.setupDur.Round(time.Millisecond), l.prefix)
 	return l, nil
 }
 
-func (l *lane) close() {
+// startKeeper starts a process that lives until endSession: it keeps the
+// wineserver and services.exe (and the services it started) up between
+// commands, so a stopped service stays stopped and a running one runs.
+func (l *lane) startKeeper() error {
+	l.keeper = exec.Command("wine", "cmd.exe")
+	l.keeper.Env = l.wineEnv()
+	l.keeper.Stdout, l.keeper.Stderr = nil, nil // /dev/null, no pipe
+	var err error
+	if l.keepIn, err = l.keeper.StdinPipe(); err != nil {
+		return err
+	}
+	if err := l.keeper.Start(); err != nil {
+		return fmt.Errorf("start the keep-alive process: %w", err)
+	}
+	return nil
+}
+
+// endSession ends every Windows process of the prefix and its wineserver.
+func (l *lane) endSession() {
 	if l.keepIn != nil {
 		_ = l.keepIn.Close()
 	}
@@ -199,10 +209,15 @@ func (l *lane) close() {
 		_ = l.keeper.Process.Kill()
 		_ = l.keeper.Wait()
 	}
+	l.keeper, l.keepIn = nil, nil
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, _ = l.run(ctx, "wineserver", "-k")
 	_, _ = l.run(ctx, "wineserver", "-w")
+}
+
+func (l *lane) close() {
+	l.endSession()
 	if os.Getenv("FARMWATCH_KEEP_WINE") == "" {
 		_ = os.RemoveAll(l.dir)
 	}
