@@ -82,12 +82,19 @@ func TestWineMSI(t *testing.T) {
 		logPath := filepath.Join(l.dir, fmt.Sprintf("msiexec-%d.log", n))
 		// Wine 8's msiexec cannot start a service it has just installed
 		// when services.exe was already running (StartServices: service
-		// does not exist, 1060): each msiexec gets a fresh Wine session,
-		// the keep-alive process is restarted after it.
-		l.endSession()
+		// does not exist, 1060): each install gets a fresh Wine session,
+		// the keep-alive process is restarted after it. Removals keep the
+		// session, so a service stopped before stays stopped (a fresh
+		// services.exe would start the automatic service again).
+		fresh := args[0] == "/i"
+		if fresh {
+			l.endSession()
+		}
 		out, code := l.wine(ctx, append(append([]string{"msiexec"}, args...), "/qn", "/l*v", winPath(logPath))...)
-		if err := l.startKeeper(); err != nil {
-			t.Fatal(err)
+		if fresh {
+			if err := l.startKeeper(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		b, _ := os.ReadFile(logPath)
 		return out + string(b), code
