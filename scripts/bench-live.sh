@@ -9,7 +9,8 @@
 # then stops it and reads the capture's counters from its capture_stopped
 # log line. Linux, root, iperf3 and ethtool (Debian packages).
 #
-# Usage: scripts/bench-live.sh [agent-binary]   (DURATION=15 REPEAT=1 SETTLE=8 PHASES="idle tcp-1G ...")
+# Usage: scripts/bench-live.sh [agent-binary]   (DURATION=15 REPEAT=1 SETTLE=8 PHASES="idle tcp-1G ..."
+#        KEEP_LOG=FILE keeps the last agent log)
 # Phases: idle, TCP 200 Mbit/s, TCP 1 Gbit/s (offloads on: GRO/TSO
 # super-frames), TCP 1 Gbit/s without offloads (1500-byte frames, as a QUIC
 # download or video call looks), UDP 50 Mbit/s of 1200-byte datagrams.
@@ -28,7 +29,7 @@ cleanup() {
   [ -n "${ipid:-}" ] && kill "$ipid" 2>/dev/null || true
   ip netns del $srv 2>/dev/null || true
   ip netns del $lap 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP_LOG:-}" ] && cp "$work/log" "$KEEP_LOG" 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
 ip netns del $srv 2>/dev/null || true
