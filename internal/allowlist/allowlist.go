@@ -1,6 +1,12 @@
 // Package allowlist holds sanctioned-tool entries: a remote-access tool the
-// organisation approved, scoped by signer, executable path and host, each with
-// an owner, a reason and an expiry date. Expired entries stop matching.
+// organisation approved, scoped by signer, executable hash, executable path
+// and host, each with an owner, a reason and an expiry date. Expired entries
+// stop matching.
+//
+// A signer scope matches only a signature verified as valid (the image
+// digest, the signature and the chain to a trusted root all check out):
+// never an invalid, untrusted, unverified or absent one, so copying a signed
+// file's certificate table onto another binary does not borrow its entry.
 package allowlist
 
 import (
@@ -12,11 +18,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Entry is one sanctioned tool. Tool is required; Signer, Path and Hosts
-// narrow it (all given scopes must match).
+// Entry is one sanctioned tool. Tool is required; Signer, SHA256, Path and
+// Hosts narrow it (all given scopes must match).
 type Entry struct {
-	Tool    string   `yaml:"tool" json:"tool"`
-	Signer  string   `yaml:"signer,omitempty" json:"signer,omitempty"`
+	Tool string `yaml:"tool" json:"tool"`
+	// Signer is the Authenticode signer (certificate CN or O) or macOS Team
+	// ID; it matches only a signature verified as valid.
+	Signer string `yaml:"signer,omitempty" json:"signer,omitempty"`
+	// SHA256 is the executable's SHA-256 (hex); it matches only that file.
+	SHA256  string   `yaml:"sha256,omitempty" json:"sha256,omitempty"`
 	Path    string   `yaml:"path,omitempty" json:"path,omitempty"`
 	Hosts   []string `yaml:"hosts,omitempty" json:"hosts,omitempty"`
 	Owner   string   `yaml:"owner" json:"owner"`
@@ -60,8 +70,11 @@ func (e Entry) Validate() error {
 		return fmt.Errorf("reason is required")
 	case e.Expires.IsZero():
 		return fmt.Errorf("expires is required")
-	case e.Signer == "" && e.Path == "" && len(e.Hosts) == 0:
-		return fmt.Errorf("scope it by at least one of signer, path or hosts")
+	case e.Signer == "" && e.SHA256 == "" && e.Path == "" && len(e.Hosts) == 0:
+		return fmt.Errorf("scope it by at least one of signer, sha256, path or hosts")
+	}
+	if e.SHA256 != "" && !isSHA256(e.SHA256) {
+		return fmt.Errorf("sha256 %q is not 64 hex digits", e.SHA256)
 	}
 	if e.Path != "" {
 		if _, err := path.Match(normPath(e.Path), ""); err != nil {
@@ -81,11 +94,19 @@ func (e Entry) Expired(now time.Time) bool {
 	return !now.UTC().Before(e.Expires.Time.AddDate(0, 0, 1))
 }
 
+// SignatureValid is the Subject.Signature a signer scope requires.
+const SignatureValid = "valid"
+
 // Subject is what an entry is matched against.
 type Subject struct {
-	Tool   string
-	Signer string
-	Path   string
+	// SHA256 is the executable's SHA-256 (hex), when known.
+	SHA256 string
+	// Signature is the verdict on the signature Signer comes from
+	// (codesign.Status: valid, invalid, unsigned, untrusted, unverified).
+	Signature string
+	Tool      string
+	Signer    string
+	Path      string
 	// Paths, when set, are every executable of a finding that covers several
 	// processes; the path scope must cover all of them.
 	Paths []string
@@ -93,14 +114,20 @@ type Subject struct {
 }
 
 // Matches reports whether the entry covers the subject, ignoring expiry.
-// Signers compare case-insensitively; path and host are globs ('*', '?',
+// Signers compare case-insensitively and only when the subject's signature
+// is valid; hashes compare case-insensitively; path and host are globs ('*', '?',
 // '[...]'), case-insensitive, with Windows backslashes treated as slashes
 // and '*' not crossing a separator.
 func (e Entry) Matches(s Subject) bool {
 	if !strings.EqualFold(e.Tool, s.Tool) {
 		return false
 	}
-	if e.Signer != "" && !strings.EqualFold(strings.TrimSpace(e.Signer), strings.TrimSpace(s.Signer)) {
+	if e.Signer != "" {
+		if s.Signature != SignatureValid || !strings.EqualFold(strings.TrimSpace(e.Signer), strings.TrimSpace(s.Signer)) {
+			return false
+		}
+	}
+	if e.SHA256 != "" && (s.SHA256 == "" || !strings.EqualFold(strings.TrimSpace(e.SHA256), s.SHA256)) {
 		return false
 	}
 	if e.Path != "" {
@@ -125,6 +152,19 @@ func (e Entry) Matches(s Subject) bool {
 			}
 		}
 		if !hit {
+			return false
+		}
+	}
+	return true
+}
+
+func isSHA256(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range strings.ToLower(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

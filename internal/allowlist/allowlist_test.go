@@ -1,6 +1,7 @@
 package allowlist
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func day(s string) Date {
 
 func TestMatch(t *testing.T) {
 	tv := Entry{Tool: "teamviewer", Signer: "TeamViewer Germany GmbH", Path: `C:\Program Files\TeamViewer\*`, Hosts: []string{"LAPTOP-*"}, Owner: "it", Reason: "helpdesk", Expires: day("2027-01-31")}
-	subj := Subject{Tool: "teamviewer", Signer: "teamviewer germany gmbh", Path: `C:\Program Files\TeamViewer\TeamViewer.exe`, Host: "laptop-042"}
+	subj := Subject{Tool: "teamviewer", Signer: "teamviewer germany gmbh", Signature: SignatureValid, Path: `C:\Program Files\TeamViewer\TeamViewer.exe`, Host: "laptop-042"}
 	now := day("2026-11-22").Time
 	cases := []struct {
 		name string
@@ -26,6 +27,10 @@ func TestMatch(t *testing.T) {
 		{"subdirectory is not covered by *", func(s *Subject) { s.Path = `C:\Program Files\TeamViewer\x\TeamViewer.exe` }, false},
 		{"other host", func(s *Subject) { s.Host = "desktop-1" }, false},
 		{"no path known", func(s *Subject) { s.Path = "" }, false},
+		{"signature invalid", func(s *Subject) { s.Signature = "invalid" }, false},
+		{"signature untrusted", func(s *Subject) { s.Signature = "untrusted" }, false},
+		{"signature unverified", func(s *Subject) { s.Signature = "unverified" }, false},
+		{"signature unknown", func(s *Subject) { s.Signature = "" }, false},
 	}
 	for _, c := range cases {
 		s := subj
@@ -71,5 +76,25 @@ func TestValidate(t *testing.T) {
 	var d Date
 	if d.UnmarshalText([]byte("31/01/2027")) == nil {
 		t.Fatal("bad date accepted")
+	}
+}
+
+func TestMatchSHA256(t *testing.T) {
+	const h = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	e := Entry{Tool: "anydesk", SHA256: strings.ToUpper(h), Owner: "it", Reason: "r", Expires: day("2027-01-31")}
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Matches(Subject{Tool: "anydesk", SHA256: h}) {
+		t.Error("same hash does not match")
+	}
+	for _, other := range []string{"", strings.Replace(h, "9", "8", 1)} {
+		if e.Matches(Subject{Tool: "anydesk", SHA256: other, Signer: "philandro Software GmbH", Signature: SignatureValid}) {
+			t.Errorf("hash %q matches", other)
+		}
+	}
+	e.SHA256 = "abc"
+	if e.Validate() == nil {
+		t.Error("short hash accepted")
 	}
 }

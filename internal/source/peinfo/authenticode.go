@@ -21,45 +21,71 @@ const (
 // directory and fills info.Signer from it. A file without one is not an
 // error.
 func (f *file) readSigner(info *Info) error {
+	blob, _, err := f.signatureBlob()
+	if err != nil || blob == nil {
+		return err
+	}
+	s, err := signerOf(blob)
+	if err != nil {
+		return err
+	}
+	info.Signer = s
+	return nil
+}
+
+// certTable is where the certificate table (security directory) lies in
+// the file.
+type certTable struct{ off, size int64 }
+
+// signatureBlob returns the DER of the first PKCS#7 WIN_CERTIFICATE of the
+// security directory and where that directory lies; a nil blob and no
+// error when the file has no signature.
+func (f *file) signatureBlob() ([]byte, certTable, error) {
 	d := f.dir(dirSecurity)
 	if d.virtualAddress == 0 || d.size == 0 {
-		return nil
+		return nil, certTable{}, nil
 	}
 	// The security directory holds a file offset, not an address.
 	off, end := int64(d.virtualAddress), int64(d.virtualAddress)+int64(d.size)
+	tab := certTable{off, int64(d.size)}
 	if end > f.size {
-		return fmt.Errorf("certificate table (%d bytes at %d) runs past the end of the file", d.size, off)
+		return nil, tab, fmt.Errorf("certificate table (%d bytes at %d) runs past the end of the file", d.size, off)
 	}
 	for range maxCertEntries {
 		if end-off < 8 {
-			return nil
+			return nil, tab, nil
 		}
 		hdr, err := f.read(off, 8)
 		if err != nil {
-			return err
+			return nil, tab, err
 		}
 		length := int64(le.Uint32(hdr))
 		certType := le.Uint16(hdr[6:])
 		if length < 8 || length > end-off {
-			return fmt.Errorf("WIN_CERTIFICATE length %d does not fit the certificate table", length)
+			return nil, tab, fmt.Errorf("WIN_CERTIFICATE length %d does not fit the certificate table", length)
 		}
 		if certType == winCertTypePKCSSignedData {
 			// Data stuffed after the DER value (seen in the wild) is
 			// ignored: the DER header says where the value ends.
 			blob, err := f.read(off+8, int(min(length-8, MaxSignatureSize)))
 			if err != nil {
-				return err
+				return nil, tab, err
 			}
-			s, err := signerOf(blob)
-			if err != nil {
-				return err
-			}
-			info.Signer = s
-			return nil
+			return trimDER(blob), tab, nil
 		}
 		off += (length + 7) &^ 7
 	}
-	return nil
+	return nil, tab, nil
+}
+
+// trimDER cuts b after the first DER/BER value when its header gives a
+// definite length that fits.
+func trimDER(b []byte) []byte {
+	var v asn1.RawValue
+	if rest, err := asn1.Unmarshal(b, &v); err == nil {
+		return b[:len(b)-len(rest)]
+	}
+	return b
 }
 
 var (

@@ -9,9 +9,10 @@
 //     signed the PKCS#7 SignedData stored in the PE security directory
 //     (WIN_CERTIFICATE).
 //
-// The signature is not verified: neither the digest of the image nor the
-// certificate chain is checked, so the signer names say who the file claims
-// to be signed by. That is enough to tell products apart; it is not proof.
+// Parse does not verify the signature: the signer names say who the file
+// claims to be signed by. Verify checks it (image digest, PKCS#7 signature,
+// timestamp countersignatures, chain to a trusted root) and returns the
+// verdict that decides whether the signer may be trusted (verify.go).
 //
 // Executables are untrusted input. Every read is bounds-checked against the
 // file size and capped (see the Max* constants), so a hostile or truncated
@@ -118,6 +119,10 @@ type file struct {
 	size     int64
 	sections []section
 	dirs     []dataDirectory
+	// checksumOff and secDirOff are the file offsets of the optional
+	// header's CheckSum field and of the security data directory entry:
+	// the Authenticode image digest leaves both out (0 when absent).
+	checksumOff, secDirOff int64
 }
 
 const (
@@ -173,6 +178,10 @@ func (f *file) parseHeaders() error {
 		}
 		n := int(le.Uint32(opt[countOff:]))
 		n = min(n, 16, (optSize-dirsOff)/8)
+		f.checksumOff = optOff + 64
+		if n > dirSecurity {
+			f.secDirOff = optOff + int64(dirsOff) + 8*dirSecurity
+		}
 		for i := range n {
 			d := opt[dirsOff+8*i:]
 			f.dirs = append(f.dirs, dataDirectory{le.Uint32(d), le.Uint32(d[4:])})

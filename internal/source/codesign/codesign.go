@@ -1,0 +1,172 @@
+// Package codesign holds what the code-signature verifiers share: the
+// verdict on one executable's signature (valid, invalid, unsigned,
+// untrusted, unverified, with a reason) and the trust roots and clock a
+// certificate chain is checked against.
+//
+// The verifiers themselves live with the parsers of each format:
+// peinfo.Verify for Authenticode (Windows PE) and macho.Verify for Apple
+// code signatures. Both are pure Go and run on every OS, so a snapshot
+// taken on one machine can be checked on another.
+package codesign
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Status is the verdict on a signature.
+type Status string
+
+// Verdicts. Only Valid may be trusted: an allowlist entry scoped by a signer
+// never matches any other.
+const (
+	// Valid: the signature covers the file as it is, and its certificate
+	// chain reaches a trusted root at the signing time (a verified timestamp)
+	// or now.
+	Valid Status = "valid"
+	// Invalid: the file was changed after signing, the signature does not
+	// verify, the certificate had expired (and no timestamp says it was
+	// signed while valid) or is not for code signing, or the signature is
+	// malformed.
+	Invalid Status = "invalid"
+	// Unsigned: the file carries no signature, or an ad hoc macOS signature
+	// (no signing identity at all).
+	Unsigned Status = "unsigned"
+	// Untrusted: the signature verifies over the file, but its certificate
+	// chain does not reach a trusted root.
+	Untrusted Status = "untrusted"
+	// Unverified: the signature could not be checked (a snapshot without
+	// the file, an unreadable file, an unknown format).
+	Unverified Status = "unverified"
+)
+
+// Verdict is the result of checking one file's signature.
+type Verdict struct {
+	Status Status `json:"status"`
+	// Reason says why, in a few words (always set).
+	Reason string `json:"reason"`
+	// Signer is the signer the signature claims (certificate CN, or O), or
+	// the macOS Team ID.
+	Signer string `json:"signer,omitempty"`
+	// Timestamp is the signing time vouched for by a verified timestamp
+	// countersignature, when there is one.
+	Timestamp *time.Time `json:"timestamp,omitempty"`
+}
+
+// String is "status: reason".
+func (v Verdict) String() string { return string(v.Status) + ": " + v.Reason }
+
+// Trusted reports whether the verdict is Valid.
+func (v Verdict) Trusted() bool { return v.Status == Valid }
+
+// Trust is what a certificate chain is checked against. The zero value
+// trusts the operating system's roots and uses the current time.
+type Trust struct {
+	// Roots are trusted in addition to the system's (configured roots, the
+	// embedded Apple root for macOS code signatures).
+	Roots []*x509.Certificate
+	// NoSystemRoots leaves the operating system's roots out: only Roots
+	// are trusted. Tests set it so that the result does not depend on the
+	// machine.
+	NoSystemRoots bool
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+
+	once sync.Once
+	pool *x509.CertPool
+	err  error
+}
+
+// now returns the current time on t's clock.
+func (t *Trust) now() time.Time {
+	if t != nil && t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+// Clock returns the current time on t's clock.
+func (t *Trust) Clock() time.Time { return t.now() }
+
+func (t *Trust) roots() (*x509.CertPool, error) {
+	t.once.Do(func() {
+		if t.NoSystemRoots {
+			t.pool = x509.NewCertPool()
+		} else if p, err := x509.SystemCertPool(); err == nil && p != nil {
+			t.pool = p.Clone()
+		} else {
+			// No system store (a minimal container): only the given roots.
+			t.pool = x509.NewCertPool()
+		}
+		for _, c := range t.Roots {
+			t.pool.AddCert(c)
+		}
+	})
+	return t.pool, t.err
+}
+
+// ChainError is a failed chain check, with the verdict it implies.
+type ChainError struct {
+	Status Status // Untrusted or Invalid
+	Err    error
+}
+
+func (e *ChainError) Error() string { return e.Err.Error() }
+func (e *ChainError) Unwrap() error { return e.Err }
+
+// VerifyChain checks that leaf chains to a trusted root at time at, through
+// the certificates in pool, for the extended key usage usage, and returns
+// that root. A chain that ends at an unknown root is Untrusted; an expired
+// certificate, a wrong key usage or a bad signature in the chain is
+// Invalid.
+func (t *Trust) VerifyChain(leaf *x509.Certificate, pool []*x509.Certificate, at time.Time, usage x509.ExtKeyUsage) (*x509.Certificate, error) {
+	if t == nil {
+		t = &Trust{}
+	}
+	roots, err := t.roots()
+	if err != nil {
+		return nil, &ChainError{Status: Invalid, Err: err}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range pool {
+		if c != leaf {
+			inter.AddCert(c)
+		}
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots:         roots,
+		Intermediates: inter,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{usage},
+	})
+	if err == nil {
+		c := chains[0]
+		return c[len(c)-1], nil
+	}
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		return nil, &ChainError{Status: Untrusted, Err: fmt.Errorf("certificate chain of %q does not reach a trusted root", Name(leaf))}
+	}
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &ci) && ci.Reason == x509.Expired {
+		return nil, &ChainError{Status: Invalid, Err: fmt.Errorf("a certificate in the chain of %q is not valid at %s", Name(leaf), at.UTC().Format(time.RFC3339))}
+	}
+	return nil, &ChainError{Status: Invalid, Err: fmt.Errorf("certificate chain of %q: %w", Name(leaf), err)}
+}
+
+// Name is a certificate's subject CN, or its first O when it has no CN.
+func Name(c *x509.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	if len(c.Subject.Organization) > 0 {
+		return c.Subject.Organization[0]
+	}
+	return ""
+}
