@@ -170,3 +170,69 @@ func Name(c *x509.Certificate) string {
 	}
 	return ""
 }
+
+// ErrNoTimestamp: the signature carries no timestamp countersignature.
+var ErrNoTimestamp = errors.New("no timestamp")
+
+// TimestampResult is the outcome of checking a signature's timestamp
+// countersignatures: the time one vouches for, and either no error (it
+// verifies and its TSA chains to a trusted root), a ChainErr (it verifies
+// over the signature but its TSA does not chain to a trusted root) or an
+// Err (no usable timestamp).
+type TimestampResult struct {
+	Time     time.Time
+	ChainErr error
+	Err      error
+}
+
+// TimestampFrom sorts the result of a timestamp check: a *ChainError is a
+// verifying but untrusted timestamp.
+func TimestampFrom(t time.Time, err error) TimestampResult {
+	var ce *ChainError
+	if errors.As(err, &ce) {
+		return TimestampResult{Time: t, ChainErr: err}
+	}
+	return TimestampResult{Time: t, Err: err}
+}
+
+// Conclude finishes a verdict whose signature and digest verified: it
+// checks the signer's chain at the timestamp's time (or now) and returns
+// Valid only when both the signer's chain and the timestamp's reach a
+// trusted root.
+func (t *Trust) Conclude(v Verdict, leaf *x509.Certificate, certs []*x509.Certificate, ts TimestampResult, usage x509.ExtKeyUsage) Verdict {
+	at := t.Clock()
+	if ts.Err == nil { // trusted, or verifying with an untrusted TSA
+		at = ts.Time
+		u := ts.Time.UTC()
+		v.Timestamp = &u
+	}
+	root, err := t.VerifyChain(leaf, certs, at, usage)
+	if err != nil {
+		var ce *ChainError
+		v.Status = Invalid
+		if errors.As(err, &ce) {
+			v.Status = ce.Status
+		}
+		v.Reason = err.Error()
+		switch {
+		case ts.ChainErr != nil:
+			v.Reason += fmt.Sprintf(" (checked at the timestamp %s, whose TSA is not trusted: %v)", at.UTC().Format(time.RFC3339), ts.ChainErr)
+		case errors.Is(ts.Err, ErrNoTimestamp):
+			v.Reason += " (no timestamp)"
+		case ts.Err != nil:
+			v.Reason += fmt.Sprintf(" (timestamp ignored: %v)", ts.Err)
+		}
+		return v
+	}
+	if ts.ChainErr != nil {
+		v.Status = Untrusted
+		v.Reason = fmt.Sprintf("signature verifies and chains to %q at the timestamp %s, but the timestamp does not: %v", Name(root), at.UTC().Format(time.RFC3339), ts.ChainErr)
+		return v
+	}
+	v.Status = Valid
+	v.Reason = fmt.Sprintf("signature and digest verify; chain to trusted root %q", Name(root))
+	if v.Timestamp != nil {
+		v.Reason += " at the timestamp " + v.Timestamp.Format(time.RFC3339)
+	}
+	return v
+}

@@ -39,7 +39,6 @@ var (
 	oidECDSASHA256        = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 	oidECDSASHA384        = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
 	oidECDSASHA512        = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
-	errNoTimestamp        = errors.New("no timestamp")
 	errTimestampNotSigned = codesign.ErrTimestampMismatch
 )
 
@@ -180,53 +179,12 @@ func verifyBlob(f *file, blob []byte, tab certTable, trust *codesign.Trust) code
 
 	// 3. Timestamp.
 	si := p7.Signers[0]
-	at := trust.Clock()
 	var unauth []attribute
 	for _, a := range si.UnauthenticatedAttributes {
 		unauth = append(unauth, attribute{Type: a.Type, Value: a.Value})
 	}
 	ts := verifyTimestamps(p7, si.EncryptedDigest, unauth, trust)
-	if ts.err == nil || ts.chainErr != nil {
-		at = ts.time
-		t := ts.time.UTC()
-		v.Timestamp = &t
-	}
-	return finishChain(v, leaf, p7.Certificates, at, ts, trust, x509.ExtKeyUsageCodeSigning)
-}
-
-// finishChain checks the signer's chain at time at and sets the verdict:
-// valid only when both the signer's chain and the timestamp's (if one was
-// used) reach a trusted root.
-func finishChain(v codesign.Verdict, leaf *x509.Certificate, certs []*x509.Certificate, at time.Time, ts tsResult, trust *codesign.Trust, usage x509.ExtKeyUsage) codesign.Verdict {
-	root, err := trust.VerifyChain(leaf, certs, at, usage)
-	if err != nil {
-		var ce *codesign.ChainError
-		v.Status = codesign.Invalid
-		if errors.As(err, &ce) {
-			v.Status = ce.Status
-		}
-		v.Reason = err.Error()
-		switch {
-		case ts.chainErr != nil:
-			v.Reason += fmt.Sprintf(" (checked at the timestamp %s, whose TSA is not trusted: %v)", at.UTC().Format(time.RFC3339), ts.chainErr)
-		case errors.Is(ts.err, errNoTimestamp):
-			v.Reason += " (no timestamp)"
-		case ts.err != nil:
-			v.Reason += fmt.Sprintf(" (timestamp ignored: %v)", ts.err)
-		}
-		return v
-	}
-	if ts.chainErr != nil {
-		v.Status = codesign.Untrusted
-		v.Reason = fmt.Sprintf("signature verifies and chains to %q at the timestamp %s, but the timestamp does not: %v", codesign.Name(root), at.UTC().Format(time.RFC3339), ts.chainErr)
-		return v
-	}
-	v.Status = codesign.Valid
-	v.Reason = fmt.Sprintf("signature and digest verify; chain to trusted root %q", codesign.Name(root))
-	if v.Timestamp != nil {
-		v.Reason += " at the timestamp " + v.Timestamp.Format(time.RFC3339)
-	}
-	return v
+	return trust.Conclude(v, leaf, p7.Certificates, ts, x509.ExtKeyUsageCodeSigning)
 }
 
 // imageDigest hashes the file as Authenticode does: everything except the
@@ -257,48 +215,29 @@ func copyRange(w hash.Hash, r io.ReaderAt, from, to int64) error {
 	return nil
 }
 
-// tsResult is the outcome of checking timestamp countersignatures: the
-// time one vouches for, and either nil errors (it verifies and its TSA
-// chains to a trusted root), a chainErr (it verifies over the signature
-// but its TSA does not chain to a trusted root) or an err (no usable
-// timestamp).
-type tsResult struct {
-	time     time.Time
-	chainErr error
-	err      error
-}
-
 // verifyTimestamps checks the timestamp countersignatures among attrs over
 // sig (the signer's encrypted digest) and returns the best: trusted, else
 // verifying but untrusted, else the last error.
-func verifyTimestamps(p7 *pkcs7.PKCS7, sig []byte, attrs []attribute, trust *codesign.Trust) tsResult {
-	best := tsResult{err: errNoTimestamp}
+func verifyTimestamps(p7 *pkcs7.PKCS7, sig []byte, attrs []attribute, trust *codesign.Trust) codesign.TimestampResult {
+	best := codesign.TimestampResult{Err: codesign.ErrNoTimestamp}
 	for _, a := range attrs {
-		var r tsResult
+		var r codesign.TimestampResult
 		switch {
 		case a.Type.Equal(oidRFC3161Timestamp), a.Type.Equal(codesign.OIDTimeStampToken):
-			r = tsFrom(codesign.VerifyTimestampToken(a.Value.Bytes, sig, trust))
+			r = codesign.TimestampFrom(codesign.VerifyTimestampToken(a.Value.Bytes, sig, trust))
 		case a.Type.Equal(oidCounterSignature):
-			r = tsFrom(verifyCounterSignature(p7, a.Value, sig, trust))
+			r = codesign.TimestampFrom(verifyCounterSignature(p7, a.Value, sig, trust))
 		default:
 			continue
 		}
 		switch {
-		case r.err == nil && r.chainErr == nil:
+		case r.Err == nil && r.ChainErr == nil:
 			return r
-		case r.chainErr != nil || best.chainErr == nil:
+		case r.ChainErr != nil || best.ChainErr == nil:
 			best = r
 		}
 	}
 	return best
-}
-
-func tsFrom(t time.Time, err error) tsResult {
-	var ce *codesign.ChainError
-	if errors.As(err, &ce) {
-		return tsResult{time: t, chainErr: err}
-	}
-	return tsResult{time: t, err: err}
 }
 
 // attribute is a PKCS#9 attribute: a type and a SET of values.
