@@ -4,6 +4,7 @@
 # catalog/curated.yaml, `verified:`), for the tests that re-read them:
 #   go test ./internal/detect/remoteaccess/ -run TestVerifiedFactsOnRealBinaries
 #   go test ./test/e2e/ -run TestRenamedRealBinaries
+#   go test ./internal/source/peinfo ./internal/source/macho ./internal/source/fileid
 # Only the Debian archive, npm and the Go module proxy are used. Everything
 # lands under $ZOO_CACHE (default /var/cache/farmwatch-zoo) and is kept
 # between runs; a second run installs nothing.
@@ -24,6 +25,13 @@ fi
 # packages are marked for their own OS and CPU).
 znpm ngrok --force @expo/ngrok-bin-linux-x64@2.3.42 @expo/ngrok-bin-win32-x64@2.3.41 \
   @expo/ngrok-bin-darwin-x64@2.3.41 @expo/ngrok-bin-darwin-arm64@2.3.41
+
+# Vendor-signed binaries for the code-signature verifiers' tests
+# (internal/source/peinfo, internal/source/macho, internal/source/fileid):
+# sentry-cli 3.8.0 for macOS (universal, Developer ID, RFC 3161 timestamp)
+# and MSAL runtime 0.20.6 (Windows DLLs signed by Microsoft). --force: the
+# packages are marked for their own OS and CPU.
+znpm codesign --force @sentry/cli-darwin@3.8.0 @azure/msal-node-runtime@0.20.6
 
 # zgocross NAME PKG@VERSION GOOS...: build PKG for each GOOS (amd64, no cgo,
 # -trimpath) into $ZOO_CACHE/identity/go/NAME-GOOS-amd64[.exe] once.

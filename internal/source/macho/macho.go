@@ -8,8 +8,10 @@
 //     (Contents/Info.plist, XML or binary), and for an executable path the
 //     .app bundle that encloses it.
 //
-// The signature is not verified: the CodeDirectory is read as written, so
-// the identifier and Team ID are what the file claims. Binaries are
+// Parse does not verify the signature: the identifier and Team ID are what
+// the file claims. Verify (verify.go) checks the page hashes, the CMS
+// signature over the CodeDirectory and the chain to Apple's root, and its
+// verdict decides whether the Team ID may be trusted. Binaries are
 // untrusted input: every offset is bounds-checked and reads are capped, so
 // hostile or truncated files yield errors, never panics or unbounded
 // allocations.

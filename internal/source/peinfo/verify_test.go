@@ -347,3 +347,21 @@ func transplant(t *testing.T, dir, path, sigPath string) string {
 	writeFile(t, out, b)
 	return out
 }
+
+func FuzzVerify(f *testing.F) {
+	seed, err := os.ReadFile(fixture)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add(seed[:len(seed)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v := Verify(bytes.NewReader(b), int64(len(b)), &codesign.Trust{NoSystemRoots: true})
+		if v.Status == "" || v.Reason == "" {
+			t.Fatalf("empty verdict %+v", v)
+		}
+		if v.Status == codesign.Valid {
+			t.Fatalf("valid without a trusted root: %+v", v)
+		}
+	})
+}
