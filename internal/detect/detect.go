@@ -227,13 +227,20 @@ func runOne(ctx context.Context, in Instance, env Env) (fs []report.Finding, err
 }
 
 // applyAllowlist marks a finding allowed (and info) when a live entry covers
-// its tool, signer, path and host; it notes an expired entry that would have.
+// its tool, signer (only with evidence.signature valid), hash, path and
+// host; it notes an expired entry that would have.
 func (r *Runner) applyAllowlist(f *report.Finding, now time.Time) {
 	if f.Tool == "" || len(r.Allowlist) == 0 {
 		return
 	}
 	subj := allowlist.Subject{Tool: f.Tool, Host: f.Host.Name}
-	subj.Signer, _ = f.Evidence["signer"].(string)
+	subj.Signer, _ = f.Evidence[report.EvSigner].(string)
+	if subj.Signer == "" {
+		// macOS: the signer an entry names is the Team ID.
+		subj.Signer, _ = f.Evidence[report.EvTeamID].(string)
+	}
+	subj.Signature, _ = f.Evidence[report.EvSignature].(string)
+	subj.SHA256, _ = f.Evidence[report.EvExeSHA256].(string)
 	subj.Path, _ = f.Evidence["path"].(string)
 	if paths, ok := f.Evidence["paths"].([]string); ok {
 		subj.Paths = paths
@@ -259,6 +266,9 @@ func (r *Runner) expiredEntries(host report.Host, now time.Time) []report.Findin
 			continue
 		}
 		subject := fmt.Sprintf("%d|%s|%s|%s|%v", i, e.Tool, e.Signer, e.Path, e.Hosts)
+		if e.SHA256 != "" {
+			subject += "|" + e.SHA256
+		}
 		out = append(out, report.Finding{
 			ID:         report.StableID(host.ID, "agent.allowlist.expired", e.Tool, subject),
 			Time:       now,

@@ -29,7 +29,12 @@ func snapshot(t *testing.T) source.Source {
 
 func finding(tool, path string, sev report.Severity) report.Finding {
 	return report.Finding{Rule: "test.rule", Category: report.CategoryRemoteAccess, Tool: tool, Severity: sev,
-		Confidence: 0.9, Summary: "x", Evidence: map[string]any{"path": path, "signer": "TeamViewer Germany GmbH"}}
+		Confidence: 0.9, Summary: "x", Evidence: map[string]any{"path": path, "signer": "TeamViewer Germany GmbH", "signature": "valid"}}
+}
+
+func withSignature(f report.Finding, status string) report.Finding {
+	f.Evidence["signature"] = status
+	return f
 }
 
 func TestRunnerKeepsFindingsOfOthersWhenOneFails(t *testing.T) {
@@ -80,6 +85,11 @@ func TestRunnerAllowlist(t *testing.T) {
 			return []report.Finding{
 				finding("teamviewer", "/opt/teamviewer/tv_bin", report.SeverityMedium),
 				finding("teamviewer", "/tmp/tv_bin", report.SeverityMedium),
+				// The signer is claimed, not proven: never allowed.
+				withSignature(finding("teamviewer", "/opt/teamviewer/tv_bin", report.SeverityMedium), "invalid"),
+				withSignature(finding("teamviewer", "/opt/teamviewer/tv_bin", report.SeverityMedium), "unverified"),
+				withSignature(finding("teamviewer", "/opt/teamviewer/tv_bin", report.SeverityMedium), "untrusted"),
+				withSignature(finding("teamviewer", "/opt/teamviewer/tv_bin", report.SeverityMedium), ""),
 				finding("anydesk", "/usr/bin/anydesk", report.SeverityMedium),
 			}, nil
 		})}},

@@ -58,6 +58,16 @@ const (
 	EvExe       = "exe"
 	EvExeSHA256 = "exe_sha256"
 	EvCmdline   = "cmdline"
+
+	// Executable signature. EvSigner (Authenticode signer CN or O) and
+	// EvTeamID (macOS Team ID) are what the file claims; EvSignature is the
+	// verdict on its signature (codesign.Status: valid, invalid, unsigned,
+	// untrusted, unverified) and EvSignatureReason says why. Allowlist
+	// signer scopes match only when EvSignature is valid.
+	EvSigner          = "signer"
+	EvTeamID          = "team_id"
+	EvSignature       = "signature"
+	EvSignatureReason = "signature_reason"
 )
 
 // Values of EvHostRole.

@@ -43,6 +43,9 @@ type exeIdentity struct {
 	BundleID         string
 	TeamID           string
 	Package          string
+	Signature        string
+	SignatureReason  string
+	SHA256           string
 }
 
 // NewLive returns a source for this machine with OS trees under root
@@ -107,6 +110,7 @@ func (s *LiveSource) Processes(ctx context.Context) ([]Process, error) {
 			id := s.exeIdentity(p.Exe)
 			p.Signer, p.Company, p.Product, p.OriginalFilename = id.Signer, id.Company, id.Product, id.OriginalFilename
 			p.BundleID, p.TeamID, p.Package = id.BundleID, id.TeamID, id.Package
+			p.Signature, p.SignatureReason, p.SHA256 = id.Signature, id.SignatureReason, id.SHA256
 		}
 		out = append(out, p)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shirou/gopsutil/v4/process"
 
+	"github.com/farmwatch/farmwatch/internal/source/fileid"
 	"github.com/farmwatch/farmwatch/internal/source/hostpath"
 	"github.com/farmwatch/farmwatch/internal/source/macho"
 )
@@ -38,17 +39,15 @@ func identify(root, exe string) exeIdentity {
 	if app := macho.EnclosingApp(exe); app != "" {
 		id.BundleID, _ = macho.BundleID(darwinHostPath(root, app))
 	}
-	if sig, err := macho.ParseFile(darwinHostPath(root, exe)); err == nil {
-		id.TeamID = sig.TeamID
+	if fid, err := fileid.Read(darwinHostPath(root, exe), CodeSigningTrust()); err == nil {
+		id.TeamID = fid.TeamID
 		// The developer's name as Apple certified it (the certificate's O;
 		// its CN is "Developer ID Application: <O> (<team>)").
-		id.Signer = sig.SignerOrg
-		if id.Signer == "" {
-			id.Signer = sig.SignerName
+		id.Signer = fid.Signer
+		if id.BundleID == "" && !fid.AdHoc {
+			id.BundleID = fid.Identifier
 		}
-		if id.BundleID == "" && !sig.AdHoc() {
-			id.BundleID = sig.Identifier
-		}
+		id.Signature, id.SignatureReason, id.SHA256 = string(fid.Signature.Status), fid.Signature.Reason, fid.SHA256
 	}
 	return id
 }

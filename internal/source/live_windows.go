@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +14,7 @@ import (
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 
-	"github.com/farmwatch/farmwatch/internal/source/peinfo"
+	"github.com/farmwatch/farmwatch/internal/source/fileid"
 )
 
 // winHostPath maps a host path to the configured root: unchanged for the
@@ -40,31 +39,23 @@ func openExe(root string, p Process) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// identify reads the version information and Authenticode signer of an
-// executable. Whatever peinfo could read is kept even when part of the file
-// is malformed.
+// identify reads the version information, Authenticode signer and the
+// verdict on the signature of an executable (fileid). Whatever could be
+// read is kept even when part of the file is malformed.
 func identify(root, exe string) exeIdentity {
-	info, _ := peinfo.ParseFile(winHostPath(root, exe))
-	if info == nil {
+	id, err := fileid.Read(winHostPath(root, exe), CodeSigningTrust())
+	if err != nil || id == nil {
 		return exeIdentity{}
 	}
 	return exeIdentity{
-		Signer:           signerName(info),
-		Company:          info.CompanyName,
-		Product:          info.ProductName,
-		OriginalFilename: info.OriginalFilename,
+		Signer:           id.Signer,
+		Company:          id.Company,
+		Product:          id.Product,
+		OriginalFilename: id.OriginalFilename,
+		Signature:        string(id.Signature.Status),
+		SignatureReason:  id.Signature.Reason,
+		SHA256:           id.SHA256,
 	}
-}
-
-// signerName is the signer certificate's CN, or its O when it has no CN.
-func signerName(info *peinfo.Info) string {
-	if info.Signer == nil {
-		return ""
-	}
-	if info.Signer.CommonName != "" {
-		return info.Signer.CommonName
-	}
-	return info.Signer.Organization
 }
 
 // listServices enumerates Win32 services through the service control
@@ -100,7 +91,8 @@ func listServices(ctx context.Context, root string) ([]Service, error) {
 			}
 		}
 		if s.Path != "" {
-			s.Signer, s.Company = serviceBinaryIdentity(winHostPath(root, s.Path))
+			id := serviceBinaryIdentity(winHostPath(root, s.Path))
+			s.Signer, s.Company, s.Signature, s.SignatureReason = id.signer, id.company, id.signature, id.reason
 		}
 		out = append(out, s)
 	}
@@ -193,36 +185,33 @@ var serviceIdentities struct {
 }
 
 type serviceIdentity struct {
-	size            int64
-	modTime         time.Time
-	signer, company string
+	size                               int64
+	modTime                            time.Time
+	signer, company, signature, reason string
 }
 
-func serviceBinaryIdentity(path string) (signer, company string) {
+func serviceBinaryIdentity(path string) serviceIdentity {
 	st, err := os.Stat(path)
 	if err != nil || !st.Mode().IsRegular() {
-		return "", ""
+		return serviceIdentity{}
 	}
 	serviceIdentities.Lock()
 	id, ok := serviceIdentities.byPath[path]
 	serviceIdentities.Unlock()
 	if ok && id.size == st.Size() && id.modTime.Equal(st.ModTime()) {
-		return id.signer, id.company
+		return id
 	}
-	info, err := peinfo.ParseFile(path)
-	if info == nil {
-		if errors.Is(err, peinfo.ErrNotPE) {
-			info = &peinfo.Info{}
-		} else {
-			return "", "" // unreadable now; try again next scan
-		}
+	fid, err := fileid.Read(path, CodeSigningTrust())
+	if err != nil {
+		return serviceIdentity{} // unreadable now; try again next scan
 	}
-	id = serviceIdentity{size: st.Size(), modTime: st.ModTime(), signer: signerName(info), company: info.CompanyName}
+	id = serviceIdentity{size: st.Size(), modTime: st.ModTime(), signer: fid.Signer, company: fid.Company,
+		signature: string(fid.Signature.Status), reason: fid.Signature.Reason}
 	serviceIdentities.Lock()
 	if serviceIdentities.byPath == nil || len(serviceIdentities.byPath) > 4096 {
 		serviceIdentities.byPath = map[string]serviceIdentity{}
 	}
 	serviceIdentities.byPath[path] = id
 	serviceIdentities.Unlock()
-	return id.signer, id.company
+	return id
 }

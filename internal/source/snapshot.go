@@ -78,7 +78,9 @@ func (s *SnapshotSource) Root() string { return s.dir }
 // Processes implements Source.
 func (s *SnapshotSource) Processes(context.Context) ([]Process, error) {
 	var ps []Process
-	return ps, s.load(ProcessesFile, &ps)
+	err := s.load(ProcessesFile, &ps)
+	markUnverified(ps)
+	return ps, err
 }
 
 // Connections implements Source.
@@ -90,7 +92,9 @@ func (s *SnapshotSource) Connections(context.Context) ([]Connection, error) {
 // Services implements Source.
 func (s *SnapshotSource) Services(context.Context) ([]Service, error) {
 	var ss []Service
-	return ss, s.load(ServicesFile, &ss)
+	err := s.load(ServicesFile, &ss)
+	markServicesUnverified(ss)
+	return ss, err
 }
 
 // OpenExe implements Source: snapshots hold no executables.

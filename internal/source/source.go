@@ -45,6 +45,15 @@ type Process struct {
 	BundleID         string    `json:"bundle_id,omitempty"`
 	TeamID           string    `json:"team_id,omitempty"`
 	Package          string    `json:"package,omitempty"`
+	// Signature is the verdict on the executable's code signature
+	// (codesign.Status: valid, invalid, unsigned, untrusted, unverified)
+	// and SignatureReason says why; empty where no signature is checked
+	// (Linux). Signer and TeamID are only trustworthy when it is valid.
+	Signature       string `json:"signature,omitempty"`
+	SignatureReason string `json:"signature_reason,omitempty"`
+	// SHA256 is the executable's SHA-256 (hex), where it was read whole
+	// (Windows and macOS, to check its signature).
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // Connection is one socket attributed to a process.
@@ -99,6 +108,10 @@ type Service struct {
 	Kind        string   `json:"kind"`       // windows-service, launchd-daemon, launchd-agent, systemd-unit, sysv
 	Signer      string   `json:"signer,omitempty"`
 	Company     string   `json:"company,omitempty"`
+	// Signature and SignatureReason: the verdict on the binary's code
+	// signature, as for Process.
+	Signature       string `json:"signature,omitempty"`
+	SignatureReason string `json:"signature_reason,omitempty"`
 }
 
 // Service states and start types.

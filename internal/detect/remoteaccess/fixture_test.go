@@ -83,7 +83,7 @@ func TestFixtureSnapshots(t *testing.T) {
 			{rule: "remoteaccess.process.running", tool: "splashtop", severity: report.SeverityMedium, evidence: map[string]string{"signer": "Splashtop"}},
 		}},
 		{"windows-teamviewer-expired", []want{
-			{rule: "remoteaccess.process.running", tool: "teamviewer", severity: report.SeverityMedium, evidence: map[string]string{"allowlist_expired": "2026-01-31"}},
+			{rule: "remoteaccess.process.running", tool: "teamviewer", severity: report.SeverityMedium, evidence: map[string]string{"allowlist_expired": "2026-01-31", "signature": "unverified"}},
 			{rule: "agent.allowlist.expired", tool: "teamviewer", severity: report.SeverityLow, evidence: map[string]string{"owner": "it-helpdesk"}},
 		}},
 		{"macos-chrome-remote-desktop", []want{

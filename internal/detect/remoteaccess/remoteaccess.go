@@ -58,6 +58,7 @@ type Detector struct {
 	ix       *index
 	ignore   map[string]bool
 	content  *contentCache
+	hashes   exeHashes
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -164,6 +165,7 @@ func (d *Detector) Detect(ctx context.Context, env detect.Env) ([]report.Finding
 	for _, key := range order {
 		h := hits[key]
 		running[h.tool] = true
+		d.hashProcs(ctx, src, h)
 		out = append(out, d.processFindings(host, h, byPID)...)
 	}
 	out = append(out, d.sshReverseTunnels(host, procs, byPID)...)
@@ -358,6 +360,10 @@ func (d *Detector) processFindings(host report.Host, h *hit, byPID map[int32][]s
 		ev["paths"] = paths
 	}
 	setIf(ev, "signer", first.Signer)
+	sig, reason := signatureOf(h.procs)
+	setIf(ev, report.EvSignature, sig)
+	setIf(ev, report.EvSignatureReason, reason)
+	setIf(ev, report.EvExeSHA256, sameSHA256(h.procs))
 	setIf(ev, "company", first.Company)
 	setIf(ev, "original_filename", first.OriginalFilename)
 	setIf(ev, "bundle_id", first.BundleID)
@@ -571,6 +577,8 @@ func (d *Detector) serviceFindings(host report.Host, hostOS string, svcs []sourc
 			ev := map[string]any{"product": t.Name, "catalog_id": t.ID, "service": s.Name, "path": s.Path, "state": s.State, "start_type": s.StartType, "kind": s.Kind}
 			setIf(ev, "display_name", s.DisplayName)
 			setIf(ev, "signer", s.Signer)
+			setIf(ev, report.EvSignature, s.Signature)
+			setIf(ev, report.EvSignatureReason, s.SignatureReason)
 			f := report.Finding{
 				Rule: "remoteaccess.service.installed", Category: report.Category(t.Category), Tool: t.ReportID(),
 				Severity: report.SeverityLow, Confidence: 0.8, Evidence: ev,

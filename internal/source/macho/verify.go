@@ -25,11 +25,9 @@ import (
 
 // Code-signing slots and magic numbers used by Verify.
 const (
-	magicBlobWrapper    uint32 = 0xfade0b01 // CSMAGIC_BLOBWRAPPER (the CMS signature)
-	slotRequirements           = 2
-	slotEntitlements           = 5
-	slotEntitlementsDER        = 7
-	slotSignature              = 0x10000 // CSSLOT_SIGNATURESLOT
+	slotRequirements    = 2
+	slotEntitlements    = 5
+	slotEntitlementsDER = 7
 
 	// MaxSignatureSize is the largest embedded code signature verified.
 	MaxSignatureSize = 64 << 20
