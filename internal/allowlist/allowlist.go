@@ -22,8 +22,9 @@ import (
 // Hosts narrow it (all given scopes must match).
 type Entry struct {
 	Tool string `yaml:"tool" json:"tool"`
-	// Signer is the Authenticode signer (certificate CN or O) or macOS Team
-	// ID; it matches only a signature verified as valid.
+	// Signer is the Authenticode signer (certificate CN or O), or the macOS
+	// signing certificate's O or Team ID; it matches only a signature
+	// verified as valid.
 	Signer string `yaml:"signer,omitempty" json:"signer,omitempty"`
 	// SHA256 is the executable's SHA-256 (hex); it matches only that file.
 	SHA256  string   `yaml:"sha256,omitempty" json:"sha256,omitempty"`
@@ -101,6 +102,9 @@ const SignatureValid = "valid"
 type Subject struct {
 	// SHA256 is the executable's SHA-256 (hex), when known.
 	SHA256 string
+	// TeamID is the macOS Team ID; a signer scope matches it as well as
+	// Signer.
+	TeamID string
 	// Signature is the verdict on the signature Signer comes from
 	// (codesign.Status: valid, invalid, unsigned, untrusted, unverified).
 	Signature string
@@ -123,7 +127,8 @@ func (e Entry) Matches(s Subject) bool {
 		return false
 	}
 	if e.Signer != "" {
-		if s.Signature != SignatureValid || !strings.EqualFold(strings.TrimSpace(e.Signer), strings.TrimSpace(s.Signer)) {
+		want := strings.TrimSpace(e.Signer)
+		if s.Signature != SignatureValid || !(strings.EqualFold(want, strings.TrimSpace(s.Signer)) || (s.TeamID != "" && strings.EqualFold(want, strings.TrimSpace(s.TeamID)))) {
 			return false
 		}
 	}

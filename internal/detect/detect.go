@@ -235,10 +235,7 @@ func (r *Runner) applyAllowlist(f *report.Finding, now time.Time) {
 	}
 	subj := allowlist.Subject{Tool: f.Tool, Host: f.Host.Name}
 	subj.Signer, _ = f.Evidence[report.EvSigner].(string)
-	if subj.Signer == "" {
-		// macOS: the signer an entry names is the Team ID.
-		subj.Signer, _ = f.Evidence[report.EvTeamID].(string)
-	}
+	subj.TeamID, _ = f.Evidence[report.EvTeamID].(string)
 	subj.Signature, _ = f.Evidence[report.EvSignature].(string)
 	subj.SHA256, _ = f.Evidence[report.EvExeSHA256].(string)
 	subj.Path, _ = f.Evidence["path"].(string)

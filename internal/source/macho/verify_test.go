@@ -113,11 +113,11 @@ func TestVerifyDeveloperID(t *testing.T) {
 		if v.Status != codesign.Invalid || !strings.Contains(v.Reason, wantReason[name]) {
 			t.Errorf("%s changed: %s, want invalid with %q", name, v, wantReason[name])
 		}
-		if entry.Matches(allowlist.Subject{Tool: "sentry", Signer: "97JCY7859U", Signature: string(v.Status)}) {
+		if entry.Matches(allowlist.Subject{Tool: "sentry", TeamID: "97JCY7859U", Signature: string(v.Status)}) {
 			t.Errorf("%s changed: the Team ID's allowlist entry matches", name)
 		}
 	}
-	if !entry.Matches(allowlist.Subject{Tool: "sentry", Signer: v.Signer, Signature: string(v.Status)}) {
+	if !entry.Matches(allowlist.Subject{Tool: "sentry", TeamID: v.Signer, Signature: string(v.Status)}) {
 		t.Error("the Team ID's allowlist entry does not match the valid file")
 	}
 }
