@@ -365,3 +365,40 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyVendorSigned checks real vendor signatures that
+// scripts/zoo/identity-install.sh installs from npm: Microsoft's MSAL
+// runtime DLL and MeshCentral Router (signed by its author). Without their
+// roots trusted they verify but are untrusted, never valid; a changed byte
+// makes them invalid.
+func TestVerifyVendorSigned(t *testing.T) {
+	cache := os.Getenv("ZOO_CACHE")
+	if cache == "" {
+		cache = "/var/cache/farmwatch-zoo"
+	}
+	for _, c := range []struct{ path, signer string }{
+		{filepath.Join(cache, "codesign/node_modules/@azure/msal-node-runtime/dist/windows/x64/msalruntime.dll"), "Microsoft Corporation"},
+		{filepath.Join(cache, "meshcentral/node_modules/meshcentral/agents/MeshCentralRouter.exe"), "Ylian Saint-Hilaire"},
+	} {
+		b, err := os.ReadFile(c.path)
+		if err != nil {
+			if os.Getenv("FARMWATCH_E2E") == "1" {
+				t.Fatalf("FARMWATCH_E2E=1 but %s is missing: run scripts/zoo/identity-install.sh", c.path)
+			}
+			t.Skipf("%s missing (scripts/zoo/identity-install.sh installs it)", c.path)
+		}
+		// A fixed clock: a week after the MSAL DLL was signed (its
+		// timestamp token holds a certificate Go cannot parse, so its
+		// chain is checked at the clock's time).
+		trust := &codesign.Trust{NoSystemRoots: true, Now: func() time.Time { return time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC) }}
+		v := Verify(bytes.NewReader(b), int64(len(b)), trust)
+		t.Logf("%s: %s", filepath.Base(c.path), v)
+		if v.Status != codesign.Untrusted || v.Signer != c.signer {
+			t.Errorf("%s: %+v, want untrusted by %q", c.path, v, c.signer)
+		}
+		b[len(b)/3] ^= 1
+		if v := Verify(bytes.NewReader(b), int64(len(b)), trust); v.Status != codesign.Invalid {
+			t.Errorf("%s changed: %s, want invalid", c.path, v)
+		}
+	}
+}
