@@ -28,11 +28,15 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("run", stderr)
 	cfgPath := fs.String("config", "", "YAML config file (reloaded on SIGHUP, on a change of the file, and on the Windows service's paramchange)")
 	root := fs.String("root", "", "read live OS trees under this directory instead of /")
+	snapshot := fs.String("snapshot", "", "replay a snapshot directory recorded by 'collect' instead of reading this host")
 	logLevel := fs.String("log-level", "", "log level (debug, info, warn, error); default from config, else info")
 	logFile := fs.String("log-file", "", "log to this file, rotated at 10 MB keeping 5 compressed old files, instead of stderr (with --service on Windows: "+packaging.WindowsLogFile+")")
 	svcMode := fs.Bool("service", false, "run as the system service: on Windows, under the service control manager (the service's command line carries this flag); elsewhere as in the foreground")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
+	}
+	if *snapshot != "" && *root != "" {
+		return usageError{fmt.Errorf("--snapshot and --root cannot be combined")}
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -68,7 +72,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	a := &agent.Agent{ConfigPath: *cfgPath, Root: *root, Version: version.Version, Stdout: stdout, Logger: log, Reload: reload}
+	a := &agent.Agent{ConfigPath: *cfgPath, Root: *root, Snapshot: *snapshot, Version: version.Version, Stdout: stdout, Logger: log, Reload: reload}
 	loop := func(ctx context.Context) error {
 		g := rungroup.NewGroup(ctx, log)
 		g.StopTimeout = 5 * time.Second

@@ -36,9 +36,13 @@ type Agent struct {
 	// ConfigPath is reloaded on Reload; "" runs with defaults.
 	ConfigPath string
 	Root       string
-	Version    string
-	Stdout     io.Writer
-	Logger     *zap.Logger
+	// Snapshot, when set, replays a recorded host (a `collect` directory)
+	// on the schedule instead of reading this one: fixtures, demos,
+	// rehearsals of the collector side.
+	Snapshot string
+	Version  string
+	Stdout   io.Writer
+	Logger   *zap.Logger
 	// Reload delivers reload requests (SIGHUP, config file change).
 	Reload <-chan struct{}
 
@@ -67,7 +71,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := source.NewLive(ctx, a.Root)
+	var src source.Source
+	if a.Snapshot != "" {
+		src, err = source.OpenSnapshot(a.Snapshot)
+	} else {
+		src, err = source.NewLive(ctx, a.Root)
+	}
 	if err != nil {
 		return err
 	}
@@ -82,6 +91,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("reporting pipeline: %w", err)
 	}
 	defer pl.Close()
+	pl.SetNetwork(func(ctx context.Context) (source.Network, error) { return source.ReadNetwork(ctx, src) })
 	a.started = time.Now()
 	a.health = map[string]report.DetectorHealth{}
 

@@ -67,8 +67,16 @@ func Run(ctx context.Context, c config.Config, log *zap.Logger, ready func(addr 
 		}
 		proxies = append(proxies, n)
 	}
+	offices, vpn, err := colocationNets(c.Colocation)
+	if err != nil {
+		return err
+	}
+	if c.Colocation.EgressMinSpan > 0 {
+		st.SetEgressMinSpan(time.Duration(c.Colocation.EgressMinSpan))
+	}
 	disp := alert.NewDispatcher(st, policy, log.Named("alerts"))
 	srv, err := server.New(server.Options{
+		Offices: offices, VPNEgress: vpn, ClientIPHeader: c.Colocation.ClientIPHeader,
 		Store: st, Policy: policy, Log: log.Named("http"), EnrollSecrets: c.EnrollSecrets,
 		MaxBodyBytes: c.MaxBodyBytes, MaxInflight: c.MaxInflight, TLS: !c.HTTP,
 		AuthHeader: c.Web.AuthHeader, TrustedProxies: proxies, SessionTTL: time.Duration(c.Web.SessionTTL),
@@ -177,4 +185,29 @@ func NewToken() (string, error) {
 		return "", fmt.Errorf("random token: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// colocationNets converts the co-location config for the server.
+func colocationNets(c config.Colocation) ([]server.OfficeNetwork, []*net.IPNet, error) {
+	var offices []server.OfficeNetwork
+	for _, o := range c.OfficeNetworks {
+		on := server.OfficeNetwork{Name: o.Name, GatewayMACs: o.GatewayMACs, BSSIDs: o.BSSIDs, SSIDs: o.SSIDs}
+		for _, p := range o.Egress {
+			n, err := config.ParsePrefix(p)
+			if err != nil {
+				return nil, nil, fmt.Errorf("colocation.office_networks %s: %w", o.Name, err)
+			}
+			on.Egress = append(on.Egress, n)
+		}
+		offices = append(offices, on)
+	}
+	var vpn []*net.IPNet
+	for _, p := range c.VPNEgress {
+		n, err := config.ParsePrefix(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("colocation.vpn_egress: %w", err)
+		}
+		vpn = append(vpn, n)
+	}
+	return offices, vpn, nil
 }

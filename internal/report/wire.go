@@ -39,6 +39,9 @@ type Heartbeat struct {
 	RSSBytes        uint64                    `json:"rss_bytes"`
 	// Capture has the counters of each running live capture.
 	Capture []CaptureStats `json:"capture,omitempty"`
+	// Network is where the host is attached, hashed with the fleet key;
+	// filled by the collector transport when it sends the heartbeat.
+	Network *NetworkIdentity `json:"network,omitempty"`
 }
 
 // Item is one spooled, sequenced element of a batch.

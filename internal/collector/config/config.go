@@ -48,7 +48,36 @@ type Config struct {
 	SilenceHeartbeats int      `yaml:"silence_heartbeats"`
 	Alerts            Alerts   `yaml:"alerts"`
 	Web               Web      `yaml:"web"`
-	Log               Log      `yaml:"log"`
+	// Colocation configures the co-location alert (docs/collector.md).
+	Colocation Colocation `yaml:"colocation"`
+	Log        Log        `yaml:"log"`
+}
+
+// Colocation configures which shared networks are expected.
+type Colocation struct {
+	// OfficeNetworks are the company's own networks: hosts on them never
+	// count as co-located.
+	OfficeNetworks []OfficeNetwork `yaml:"office_networks"`
+	// VPNEgress are the public addresses (IPs or prefixes) of the company
+	// VPN and other known shared egresses: sharing them links nobody.
+	VPNEgress []string `yaml:"vpn_egress"`
+	// ClientIPHeader (X-Forwarded-For, X-Real-IP) names the header carrying
+	// an agent's public address, trusted only from web.trusted_proxies;
+	// otherwise the connection's remote address is the egress.
+	ClientIPHeader string `yaml:"client_ip_header"`
+	// EgressMinSpan: how long each host must have used one public address
+	// before sharing it counts (default 48h).
+	EgressMinSpan Duration `yaml:"egress_min_span"`
+}
+
+// OfficeNetwork is one office, by any of what identifies its network.
+type OfficeNetwork struct {
+	Name        string   `yaml:"name"`
+	GatewayMACs []string `yaml:"gateway_macs"`
+	BSSIDs      []string `yaml:"bssids"`
+	SSIDs       []string `yaml:"ssids"`
+	// Egress are the office's public addresses (IPs or prefixes).
+	Egress []string `yaml:"egress"`
 }
 
 // TLS names the server certificate and, for mutual TLS, the client CA.
@@ -70,7 +99,7 @@ type Alerts struct {
 // Rule routes matching alerts to sinks. Empty lists match everything.
 type Rule struct {
 	Name        string   `yaml:"name"`
-	Kinds       []string `yaml:"kinds"` // finding, host_silent, agent_stopped, shared_infrastructure
+	Kinds       []string `yaml:"kinds"` // finding, host_silent, agent_stopped, shared_infrastructure, co_location
 	MinSeverity string   `yaml:"min_severity"`
 	Categories  []string `yaml:"categories"`
 	Tools       []string `yaml:"tools"`
@@ -193,7 +222,7 @@ func (c *Config) DatabaseDSN() string {
 }
 
 // AlertKinds lists valid rule kinds.
-var AlertKinds = []string{"finding", "host_silent", "agent_stopped", "shared_infrastructure"}
+var AlertKinds = []string{"finding", "host_silent", "agent_stopped", "shared_infrastructure", "co_location"}
 
 // Validate checks values and cross-references.
 func (c *Config) Validate() error {
@@ -302,6 +331,32 @@ func (c *Config) Validate() error {
 	}
 	if c.Web.SessionTTL <= 0 {
 		bad("web.session_ttl must be positive")
+	}
+	for i, o := range c.Colocation.OfficeNetworks {
+		for _, m := range append(append([]string{}, o.GatewayMACs...), o.BSSIDs...) {
+			if hw, err := net.ParseMAC(m); err != nil || len(hw) != 6 {
+				bad("colocation.office_networks[%d] %s: %q is not a MAC address", i, o.Name, m)
+			}
+		}
+		for _, p := range o.Egress {
+			if _, err := ParsePrefix(p); err != nil {
+				bad("colocation.office_networks[%d] %s: egress: %v", i, o.Name, err)
+			}
+		}
+		if len(o.GatewayMACs)+len(o.BSSIDs)+len(o.SSIDs)+len(o.Egress) == 0 {
+			bad("colocation.office_networks[%d] %s: names no gateway_macs, bssids, ssids or egress", i, o.Name)
+		}
+	}
+	for _, p := range c.Colocation.VPNEgress {
+		if _, err := ParsePrefix(p); err != nil {
+			bad("colocation.vpn_egress: %v", err)
+		}
+	}
+	if c.Colocation.ClientIPHeader != "" && len(c.Web.TrustedProxies) == 0 {
+		bad("colocation.client_ip_header needs web.trusted_proxies")
+	}
+	if c.Colocation.EgressMinSpan < 0 {
+		bad("colocation.egress_min_span must not be negative")
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -32,6 +33,8 @@ type EnrollRequest struct {
 type EnrollResponse struct {
 	HostID     string `json:"host_id"`
 	Credential string `json:"credential"`
+	// FleetKey (hex) is what the agent hashes its network identity with.
+	FleetKey string `json:"fleet_key"`
 }
 
 // IngestRequest is the body of POST /api/v1/ingest.
@@ -107,7 +110,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.m.enrolls.WithLabelValues("ok").Inc()
 	s.o.Log.Info("host_enrolled", zap.String("host_id", req.Host.ID), zap.String("host_name", req.Host.Name), zap.String("agent_version", req.AgentVersion))
-	writeJSON(w, http.StatusOK, EnrollResponse{HostID: req.Host.ID, Credential: cred})
+	writeJSON(w, http.StatusOK, EnrollResponse{HostID: req.Host.ID, Credential: cred, FleetKey: hex.EncodeToString(s.coloc.key)})
 }
 
 func (s *Server) secretOK(got string) bool {
@@ -201,12 +204,22 @@ func (s *Server) ingestLocked(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	res, err := s.o.Store.Ingest(ctx, store.Batch{Host: req.Host, Items: req.Batch}, s.o.Now(), s.o.Policy)
+	egress := s.egress(r)
+	if s.quietOffice(req.Host.ID, req.Batch) {
+		egress = ""
+	}
+	res, err := s.o.Store.Ingest(ctx, store.Batch{Host: req.Host, Items: req.Batch, Egress: egress}, s.o.Now(), s.o.Policy)
 	if err != nil {
 		s.storeError(w, err, "ingest")
 		return
 	}
 	s.countItems(res)
+	for _, a := range res.Widened {
+		s.o.Log.Info("alert_widened", zap.String("alert", a.DedupKey), zap.String("kind", a.Kind), zap.Strings("hosts", a.Hosts), zap.String("title", a.Title))
+		if s.o.OnAlert != nil {
+			s.o.OnAlert(a)
+		}
+	}
 	for _, a := range res.Alerts {
 		s.m.alerts.WithLabelValues(a.Kind).Inc()
 		s.o.Log.Info("alert_raised", zap.String("alert", a.ID), zap.String("kind", a.Kind), zap.String("severity", a.Severity.String()), zap.Strings("hosts", a.Hosts), zap.String("title", a.Title))

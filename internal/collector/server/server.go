@@ -50,6 +50,12 @@ type Options struct {
 	// Wake); it must not block.
 	OnAlert func(store.Alert)
 	Version string
+	// Offices and VPNEgress are the expected shared networks: they never
+	// raise co-location. ClientIPHeader names the header carrying an
+	// agent's address, trusted from TrustedProxies only.
+	Offices        []OfficeNetwork
+	VPNEgress      []*net.IPNet
+	ClientIPHeader string
 }
 
 // Server serves the collector's HTTP endpoints.
@@ -59,6 +65,7 @@ type Server struct {
 	m     *metrics
 	mux   *http.ServeMux
 	pages *pages
+	coloc *colocation
 }
 
 type metrics struct {
@@ -70,6 +77,7 @@ type metrics struct {
 	enrolls    *prometheus.CounterVec
 	alerts     *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
+	networks   *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -90,10 +98,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "Enrollment requests by result."}, []string{"result"}),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "farmwatch_alerts_raised_total",
 			Help: "Alerts raised by kind."}, []string{"kind"}),
+		networks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "farmwatch_heartbeat_networks_total",
+			Help: "Heartbeats carrying a network identity, by whether it is a configured office network."}, []string{"network"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "farmwatch_alert_deliveries_total",
 			Help: "Alert delivery attempts by sink and result."}, []string{"sink", "result"}),
 	}
-	reg.MustRegister(m.requests, m.items, m.duration, m.inflight, m.enrolls, m.alerts, m.deliveries)
+	reg.MustRegister(m.requests, m.items, m.duration, m.inflight, m.enrolls, m.alerts, m.deliveries, m.networks)
 	return m
 }
 
@@ -124,7 +134,11 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, sem: make(chan struct{}, o.MaxInflight), m: newMetrics(o.Registry), mux: http.NewServeMux(), pages: p}
+	coloc, err := newColocation(context.Background(), o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, sem: make(chan struct{}, o.MaxInflight), m: newMetrics(o.Registry), mux: http.NewServeMux(), pages: p, coloc: coloc}
 	s.routes()
 	return s, nil
 }
@@ -153,6 +167,7 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("POST /api/v1/enroll", s.enroll)
 	m.HandleFunc("POST /api/v1/ingest", s.ingest)
+	m.HandleFunc("GET /api/v1/fleet-key", s.fleetKey)
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	m.HandleFunc("GET /healthz", s.healthz)
 

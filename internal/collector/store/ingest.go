@@ -141,6 +141,9 @@ func (s *Store) Ingest(ctx context.Context, b Batch, now time.Time, pol Policy) 
 			if err := s.heartbeat(ctx, tx, b.Host, it, now, pol, &res); err != nil {
 				return res, err
 			}
+			if err := s.colocate(ctx, tx, b.Host, it.Heartbeat.Network, b.Egress, now, pol, &res); err != nil {
+				return res, err
+			}
 		}
 	}
 	if len(touched) > 0 {
@@ -367,11 +370,27 @@ func (s *Store) correlate(ctx context.Context, tx *wtx, hostID string, touched m
 			continue
 		}
 		// An open alert exists: widen its host list.
-		hj, _ := json.Marshal(hosts)
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET hosts = ?, title = ?, detail = ?, updated_at = ? WHERE dedup_key = ? AND status <> 'closed' AND hosts <> ?`),
-			string(hj), a.Title, a.Detail, ms(now), a.DedupKey, string(hj)); err != nil {
-			return fmt.Errorf("ingest %s: widen alert %s: %w", hostID, a.DedupKey, busy(err))
+		if err := s.widen(ctx, tx, a, hostID, now, res); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// widen updates an open alert's hosts, title and detail when its host list
+// changed, and queues it for delivery again so the people it was sent to
+// learn that the farm grew.
+func (s *Store) widen(ctx context.Context, tx *wtx, a *Alert, hostID string, now time.Time, res *IngestResult) error {
+	hj, _ := json.Marshal(a.Hosts)
+	r, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET hosts = ?, title = ?, detail = ?, updated_at = ?,
+  delivery = CASE WHEN delivery = 'none' THEN 'none' ELSE 'pending' END, attempts = 0, next_attempt = ?
+WHERE dedup_key = ? AND status <> 'closed' AND hosts <> ?`),
+		string(hj), a.Title, a.Detail, ms(now), ms(now), a.DedupKey, string(hj))
+	if err != nil {
+		return fmt.Errorf("ingest %s: widen alert %s: %w", hostID, a.DedupKey, busy(err))
+	}
+	if n, _ := r.RowsAffected(); n > 0 && res != nil {
+		res.Widened = append(res.Widened, *a)
 	}
 	return nil
 }

@@ -60,8 +60,9 @@ func TestMigrateTwiceIsNoop(t *testing.T) {
 		t.Fatalf("second migrate: %v", err)
 	}
 	v, err := s.AppliedMigrations(context.Background())
-	if err != nil || len(v) != 1 {
-		t.Fatalf("applied = %v, %v", v, err)
+	ms, _ := Migrations()
+	if err != nil || len(v) != len(ms) {
+		t.Fatalf("applied = %v, %v; embedded %d", v, err, len(ms))
 	}
 }
 

@@ -44,6 +44,8 @@ type Store struct {
 	ckpt    *sql.DB // SQLite: background WAL checkpoints
 	stmts   stmtCache
 	dsn     string
+	// egressMinSpan: see SetEgressMinSpan.
+	egressMinSpan time.Duration
 }
 
 // ErrBusy marks a write that could not get the database in time (SQLite

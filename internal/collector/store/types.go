@@ -68,6 +68,8 @@ type Heartbeat struct {
 	Event           string                    `json:"event"`
 	CPUPercent      float64                   `json:"cpu_percent"`
 	RSSBytes        int64                     `json:"rss_bytes"`
+	// Network is where the host is, hashed with the fleet key.
+	Network *report.NetworkIdentity `json:"network,omitempty"`
 }
 
 // Item is one element of an ingest batch.
@@ -82,6 +84,9 @@ type Item struct {
 type Batch struct {
 	Host  report.Host
 	Items []Item
+	// Egress is the public address the batch came from, or "" when it is
+	// an office or known VPN egress (the server decides).
+	Egress string
 }
 
 // IngestResult counts what a batch stored.
@@ -92,6 +97,9 @@ type IngestResult struct {
 	AcceptedKinds  map[string]int
 	DuplicateKinds map[string]int
 	Alerts         []Alert // alerts raised by this batch
+	// Widened are open alerts this batch added hosts to; they are
+	// delivered again (the farm grew).
+	Widened []Alert
 }
 
 // Host is a host's row.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/source"
 )
 
 // CollectorConfig configures delivery to a farmwatch collector.
@@ -45,8 +48,15 @@ type Collector struct {
 	client  *http.Client
 	mtls    bool
 
+	// Network reads the network this host is attached to; when set, the
+	// last heartbeat of each batch carries it as keyed hashes
+	// (report.NetworkIdentity) once the collector has handed out the fleet
+	// key. The clear values are never stored or sent.
+	Network func(ctx context.Context) (source.Network, error)
+
 	mu         sync.Mutex
 	credential string
+	fleetKey   []byte
 }
 
 var _ Transport = (*Collector)(nil)
@@ -90,8 +100,104 @@ func NewCollector(cfg CollectorConfig, host report.Host, agentVersion string) (*
 		if b, err := os.ReadFile(cfg.CredentialFile); err == nil {
 			c.credential = strings.TrimSpace(string(b))
 		}
+		if b, err := os.ReadFile(fleetKeyFile(cfg.CredentialFile)); err == nil {
+			c.fleetKey, _ = hex.DecodeString(strings.TrimSpace(string(b)))
+		}
 	}
 	return c, nil
+}
+
+// fleetKeyFile is where the fleet key is kept, beside the credential.
+func fleetKeyFile(credentialFile string) string { return credentialFile + ".fleet-key" }
+
+// setFleetKey keeps the fleet key handed out by the collector (hex).
+func (c *Collector) setFleetKey(h string) error {
+	key, err := hex.DecodeString(h)
+	if err != nil || len(key) < 16 {
+		return fmt.Errorf("collector: bad fleet key")
+	}
+	c.mu.Lock()
+	c.fleetKey = key
+	c.mu.Unlock()
+	if c.cfg.CredentialFile != "" {
+		return writePrivate(fleetKeyFile(c.cfg.CredentialFile), []byte(h+"\n"))
+	}
+	return nil
+}
+
+// ensureFleetKey fetches the fleet key when this agent enrolled before the
+// collector handed one out, or uses mutual TLS.
+func (c *Collector) ensureFleetKey(ctx context.Context) error {
+	c.mu.Lock()
+	have := len(c.fleetKey) > 0
+	c.mu.Unlock()
+	if have {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.cfg.URL, "/")+"/api/v1/fleet-key", nil)
+	if err != nil {
+		return fmt.Errorf("collector: %w", err)
+	}
+	req.Header.Set("User-Agent", "farmwatch-agent/"+c.version)
+	c.mu.Lock()
+	if c.credential != "" {
+		req.Header.Set("Authorization", "Bearer "+c.credential)
+	}
+	c.mu.Unlock()
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("collector: fleet key: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("collector: fleet key: %s", resp.Status)
+	}
+	var out struct {
+		FleetKey string `json:"fleet_key"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&out); err != nil {
+		return fmt.Errorf("collector: fleet key: %w", err)
+	}
+	return c.setFleetKey(out.FleetKey)
+}
+
+// withNetwork returns items with the network identity on the last
+// heartbeat (earlier ones were spooled while elsewhere, perhaps).
+func (c *Collector) withNetwork(ctx context.Context, items []report.Item) []report.Item {
+	last := -1
+	for i, it := range items {
+		if it.Kind == report.KindHeartbeat && it.Heartbeat != nil {
+			last = i
+		}
+	}
+	if c.Network == nil || last < 0 || items[last].Heartbeat.Network != nil {
+		return items
+	}
+	if err := c.ensureFleetKey(ctx); err != nil {
+		return items // sent without; the next heartbeat tries again
+	}
+	n, _ := c.Network(ctx) // partial tables still identify the network
+	if n.Empty() {
+		return items
+	}
+	c.mu.Lock()
+	key := c.fleetKey
+	c.mu.Unlock()
+	id := &report.NetworkIdentity{
+		Gateway: report.HashNetwork(key, report.NetGateway, n.GatewayMAC),
+		BSSID:   report.HashNetwork(key, report.NetBSSID, n.BSSID),
+		SSID:    report.HashNetwork(key, report.NetSSID, n.SSID),
+	}
+	for _, m := range append([]string{n.SelfMAC}, n.Neighbours...) {
+		if h := report.HashNetwork(key, report.NetLAN, m); h != "" {
+			id.LAN = append(id.LAN, h)
+		}
+	}
+	out := slices.Clone(items)
+	hb := *out[last].Heartbeat
+	hb.Network = id
+	out[last].Heartbeat = &hb
+	return out
 }
 
 // Name implements Transport.
@@ -104,6 +210,7 @@ func (c *Collector) Send(ctx context.Context, items []report.Item) error {
 			return err
 		}
 	}
+	items = c.withNetwork(ctx, items)
 	body, err := json.Marshal(report.Batch{Host: c.host, Batch: items})
 	if err != nil {
 		return &RejectedError{fmt.Errorf("encode batch: %w", err)}
@@ -186,9 +293,15 @@ func (c *Collector) ensureCredential(ctx context.Context) error {
 	}
 	var out struct {
 		Credential string `json:"credential"`
+		FleetKey   string `json:"fleet_key"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil || out.Credential == "" {
 		return fmt.Errorf("collector enroll: bad response: %v", err)
+	}
+	if out.FleetKey != "" {
+		if err := c.setFleetKey(out.FleetKey); err != nil {
+			return err
+		}
 	}
 	if c.cfg.CredentialFile != "" {
 		if err := writePrivate(c.cfg.CredentialFile, []byte(out.Credential+"\n")); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/deliver"
 	"github.com/farmwatch/farmwatch/internal/report/spool"
+	"github.com/farmwatch/farmwatch/internal/source"
 )
 
 // Config selects and configures outputs.
@@ -101,6 +102,16 @@ func New(cfg Config, host report.Host, agentVersion string, stdout io.Writer, lo
 		p.senders = append(p.senders, &deliver.Sender{Spool: sp, Transport: t, Logger: log})
 	}
 	return p, nil
+}
+
+// SetNetwork gives the collector output the reader of the network this host
+// is attached to (see deliver.Collector.Network). Call before the senders run.
+func (p *Pipeline) SetNetwork(fn func(ctx context.Context) (source.Network, error)) {
+	for _, s := range p.senders {
+		if c, ok := s.Transport.(*deliver.Collector); ok {
+			c.Network = fn
+		}
+	}
 }
 
 // Senders are the long-running delivery actors (run each under a group).
