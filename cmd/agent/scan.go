@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/farmwatch/farmwatch/internal/config"
 	"github.com/farmwatch/farmwatch/internal/detect"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
@@ -46,6 +47,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	log := newLogger(level, stderr)
 	defer func() { _ = log.Sync() }()
 
+	if err := applyCodeSigning(cfg); err != nil {
+		return err
+	}
 	src, err := openSource(ctx, *snapshot, *root)
 	if err != nil {
 		return err
@@ -88,4 +92,16 @@ func openSource(ctx context.Context, snapshot, root string) (source.Source, erro
 		return nil, err
 	}
 	return s, nil
+}
+
+// applyCodeSigning makes the live sources check signatures against the
+// configured roots (code_signing.trusted_roots) as well as the OS store and
+// the embedded Apple root.
+func applyCodeSigning(cfg *config.Config) error {
+	t, err := cfg.CodeSigning.Trust()
+	if err != nil {
+		return usageError{err}
+	}
+	source.SetCodeSigningTrust(t)
+	return nil
 }

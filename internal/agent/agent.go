@@ -71,6 +71,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	trust, err := cfg.CodeSigning.Trust()
+	if err != nil {
+		return err
+	}
+	source.SetCodeSigningTrust(trust)
 	var src source.Source
 	if a.Snapshot != "" {
 		src, err = source.OpenSnapshot(a.Snapshot)

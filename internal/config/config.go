@@ -5,6 +5,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +22,8 @@ import (
 	"github.com/farmwatch/farmwatch/internal/allowlist"
 	"github.com/farmwatch/farmwatch/internal/detect"
 	"github.com/farmwatch/farmwatch/internal/report/pipeline"
+	"github.com/farmwatch/farmwatch/internal/source/codesign"
+	"github.com/farmwatch/farmwatch/internal/source/macho"
 )
 
 // Config is the whole configuration file (docs/config.md).
@@ -31,6 +35,56 @@ type Config struct {
 	Allowlist allowlist.List              `yaml:"allowlist"`
 	// Report configures where the running agent sends findings.
 	Report pipeline.Config `yaml:"report"`
+	// CodeSigning configures how executables' signatures are checked.
+	CodeSigning CodeSigning `yaml:"code_signing"`
+}
+
+// CodeSigning configures signature verification (docs/config.md).
+type CodeSigning struct {
+	// TrustedRoots are PEM files of root (or intermediate) certificates
+	// trusted in addition to the OS store and the embedded Apple root.
+	TrustedRoots []string `yaml:"trusted_roots"`
+}
+
+// Trust returns what executables' signatures are checked against: the OS
+// roots, the embedded Apple root and the configured trusted roots.
+func (c CodeSigning) Trust() (*codesign.Trust, error) {
+	roots := macho.AppleRoots()
+	for _, f := range c.TrustedRoots {
+		certs, err := readPEMCerts(f)
+		if err != nil {
+			return nil, err
+		}
+		roots = append(roots, certs...)
+	}
+	return &codesign.Trust{Roots: roots}, nil
+}
+
+func readPEMCerts(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for rest := b; ; {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return out, nil
 }
 
 // Log configures the agent's own logging.
@@ -135,6 +189,9 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	}
 	if (r.Collector != nil && r.Collector.URL != "" || r.Syslog != nil && r.Syslog.Address != "") && r.SpoolDir == "" {
 		return &Error{File: name, Line: lineOf(root, "report"), Key: "report.spool_dir", Msg: "required with a collector or syslog output"}
+	}
+	if _, err := c.CodeSigning.Trust(); err != nil {
+		return &Error{File: name, Line: lineOf(root, "code_signing"), Key: "code_signing.trusted_roots", Msg: err.Error()}
 	}
 	for i, e := range c.Allowlist {
 		if err := e.Validate(); err != nil {

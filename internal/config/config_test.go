@@ -112,6 +112,8 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 		{"allowlist incomplete", "allowlist:\n  - tool: anydesk\n    hosts: ['*']\n    owner: me\n    expires: 2027-01-01\n", 2, "allowlist[0]", "reason is required"},
 		{"bad date", "allowlist:\n  - tool: anydesk\n    hosts: ['*']\n    owner: me\n    reason: r\n    expires: tomorrow\n", 6, "", "date"},
 		{"bad level", "log:\n  level: loud\n", 2, "log.level", "unknown level"},
+		{"trusted root missing", "code_signing:\n  trusted_roots: [/nonexistent/root.pem]\n", 1, "code_signing.trusted_roots", "no such file"},
+		{"trusted root not PEM", "code_signing:\n  trusted_roots: [config_test.go]\n", 1, "code_signing.trusted_roots", "no PEM certificate"},
 		{"syntax", "log: [\n", 0, "", ""},
 	}
 	for _, c := range cases {
@@ -169,4 +171,19 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCodeSigningTrustedRoots(t *testing.T) {
+	c, err := Parse("farm.yaml", []byte("code_signing:\n  trusted_roots: [../source/macho/apple-root-ca.pem]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.CodeSigning.Trust()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The embedded Apple root plus the configured file (the same root).
+	if len(tr.Roots) != 2 || tr.Roots[1].Subject.CommonName != "Apple Root CA" {
+		t.Fatalf("roots %v", tr.Roots)
+	}
 }
