@@ -128,6 +128,7 @@ func decide(in input, s *Settings) []report.Finding {
 	out = append(out, tunnelClientFindings(in.hostID, in.root, in.snapshot, v)...)
 	out = append(out, localRelayFindings(in, v, newLocalAddrs(in.conns, in.net.Interfaces))...)
 	out = append(out, astrillFindings(in.hostID, v, in.svcs, in.net.Files)...)
+	out = append(out, consumerVPNFindings(in.hostID, v, in.svcs, in.net.Interfaces)...)
 	report.Sort(out)
 	return out
 }

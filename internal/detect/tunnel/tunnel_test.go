@@ -141,6 +141,18 @@ func TestFixtures(t *testing.T) {
 			{"tunnel.vpn.astrill", "astrill-vpn", report.SeverityMedium, map[string]string{"files": "/Applications/Astrill.app"}},
 		}, 5},
 		{"macos-clean", nil, 0},
+		// Consumer VPN clients by process and service name (vpnclients.tsv).
+		{"windows-consumer-vpn", []want{
+			{"tunnel.vpn.consumer_client", "protonvpn", report.SeverityLow, map[string]string{"pids": "5100", "matched": "process:protonvpnservice (from_writeups)"}},
+			{"tunnel.vpn.consumer_client", "nordvpn", report.SeverityLow, map[string]string{"pids": "5300"}},
+			{"tunnel.vpn.consumer_client", "softether", report.SeverityLow, map[string]string{"services": "SEVPNCLIENT (stopped)"}},
+			{"tunnel.vpn.consumer_client", "hamachi", report.SeverityLow, map[string]string{"services": "Hamachi2Svc (running)"}},
+			{"tunnel.proxy.configured", "system-proxy", report.SeverityLow, nil},
+		}, 5},
+		{"macos-consumer-vpn", []want{
+			{"tunnel.vpn.consumer_client", "expressvpn", report.SeverityLow, map[string]string{"pids": "700", "matched": "bundle:ExpressVPN.app"}},
+			{"tunnel.vpn.consumer_client", "tunnelbear", report.SeverityLow, map[string]string{"pids": "720"}},
+		}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
