@@ -24,13 +24,13 @@ func init() {
 
 func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("pcap", stderr)
-	format := fs.String("format", "table", "output format: table or json (one JSON object per line)")
+	format := fs.String("format", "table", "output format: table, json (one JSON object per line) or ocsf (OCSF Detection Finding JSON Lines)")
 	progress := fs.Bool("progress", false, "show a progress bar on stderr (only when stderr is a terminal)")
 	bpf := fs.String("bpf", "", "packet filter (tcpdump subset: host, net, port, portrange, tcp, udp, icmp, ip, ip6, proto, and/or/not; see docs/network.md)")
 	failOn := fs.String("fail-on", "", "exit 3 when a finding at or above this severity (info|low|medium|high|critical) is present")
 	local := fs.String("local", "", "comma-separated addresses/prefixes of the analysed host's side (default: private, CGNAT, loopback and link-local ranges)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: farmwatch-agent pcap [--format table|json] [--progress] [--bpf EXPR] [--local ADDRS] FILE...")
+		fmt.Fprintln(stderr, "usage: farmwatch-agent pcap [--format table|json|ocsf] [--progress] [--bpf EXPR] [--local ADDRS] FILE...")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, true); err != nil {
@@ -87,7 +87,7 @@ func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		bar.done()
 	}
 	// Findings up to a read error are printed before the error is reported.
-	if err := report.Write(stdout, f, findings); err != nil {
+	if err := writeFindings(stdout, f, findings); err != nil {
 		return err
 	}
 	if aerr != nil {

@@ -17,7 +17,7 @@ func init() {
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("scan", stderr)
-	format := fs.String("format", "table", "output format: table or json (one JSON object per line)")
+	format := fs.String("format", "table", "output format: table, json (one JSON object per line) or ocsf (OCSF Detection Finding JSON Lines)")
 	snapshot := fs.String("snapshot", "", "analyse a snapshot directory recorded by 'collect' instead of this host")
 	cfgPath := fs.String("config", "", "YAML config file")
 	failOn := fs.String("fail-on", "", "exit 3 when a finding at or above this severity (info|low|medium|high|critical) is present")
@@ -61,7 +61,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	runner := &detect.Runner{Instances: instances, Allowlist: cfg.Allowlist, Logger: log}
 	findings, errs := runner.Run(ctx, src)
 	// Print what was found even when a detector failed: nothing collected is lost.
-	if err := report.Write(stdout, f, findings); err != nil {
+	if err := writeFindings(stdout, f, findings); err != nil {
 		return err
 	}
 	if len(errs) > 0 {

@@ -187,6 +187,9 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	if r.DedupWindow < 0 || r.HeartbeatInterval < 0 || r.SpoolMaxBytes < 0 {
 		return &Error{File: name, Line: lineOf(root, "report"), Key: "report", Msg: "durations and sizes must not be negative"}
 	}
+	if err := pipeline.ValidateFormat(r.Format); err != nil {
+		return &Error{File: name, Line: lineOf(root, "report", "format"), Key: "report.format", Msg: fmt.Sprintf("unknown format %q (want json or ocsf)", r.Format)}
+	}
 	if (r.Collector != nil && r.Collector.URL != "" || r.Syslog != nil && r.Syslog.Address != "") && r.SpoolDir == "" {
 		return &Error{File: name, Line: lineOf(root, "report"), Key: "report.spool_dir", Msg: "required with a collector or syslog output"}
 	}

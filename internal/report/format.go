@@ -15,20 +15,26 @@ type Format string
 const (
 	FormatTable Format = "table"
 	FormatJSON  Format = "json"
+	// FormatOCSF is OCSF Detection Finding JSON Lines, rendered by
+	// internal/report/ocsf (callers dispatch on it; Write refuses it).
+	FormatOCSF Format = "ocsf"
 )
 
-// ParseFormat accepts "table" or "json".
+// ParseFormat accepts "table", "json" or "ocsf".
 func ParseFormat(s string) (Format, error) {
 	switch Format(s) {
-	case FormatTable, FormatJSON:
+	case FormatTable, FormatJSON, FormatOCSF:
 		return Format(s), nil
 	}
-	return "", fmt.Errorf("unknown format %q (want table or json)", s)
+	return "", fmt.Errorf("unknown format %q (want table, json or ocsf)", s)
 }
 
 // Write renders findings in the given format. Findings are sorted first.
 func Write(w io.Writer, format Format, fs []Finding) error {
 	Sort(fs)
+	if format == FormatOCSF {
+		return fmt.Errorf("format ocsf is rendered by package ocsf, not report.Write")
+	}
 	if format == FormatJSON {
 		return WriteJSONLines(w, fs)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/deliver"
+	"github.com/farmwatch/farmwatch/internal/report/ocsf"
 	"github.com/farmwatch/farmwatch/internal/report/spool"
 	"github.com/farmwatch/farmwatch/internal/source"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	Stdout bool `yaml:"stdout"`
 	// File appends findings as JSON Lines to this file (fsync'd).
 	File string `yaml:"file"`
+	// Format of the stdout and file outputs: "json" (the finding schema,
+	// default) or "ocsf" (OCSF Detection Finding, class 2004).
+	Format string `yaml:"format"`
 	// DedupWindow suppresses repeats of a finding id (default 1 h).
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// HeartbeatInterval (default 60 s).
@@ -46,6 +50,7 @@ type Pipeline struct {
 	log     *zap.Logger
 	dedup   *report.Deduper
 	stdout  io.Writer
+	version string
 	file    *os.File
 	mu      sync.Mutex
 	senders []*deliver.Sender
@@ -57,7 +62,10 @@ func New(cfg Config, host report.Host, agentVersion string, stdout io.Writer, lo
 	if log == nil {
 		log = zap.NewNop()
 	}
-	p := &Pipeline{cfg: cfg, log: log, dedup: report.NewDeduper(cfg.DedupWindow)}
+	if err := ValidateFormat(cfg.Format); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg, log: log, dedup: report.NewDeduper(cfg.DedupWindow), version: agentVersion}
 	if cfg.Stdout {
 		p.stdout = stdout
 	}
@@ -114,6 +122,23 @@ func (p *Pipeline) SetNetwork(fn func(ctx context.Context) (source.Network, erro
 	}
 }
 
+// ValidateFormat accepts the report.format values: "", "json" or "ocsf".
+func ValidateFormat(f string) error {
+	switch f {
+	case "", "json", "ocsf":
+		return nil
+	}
+	return fmt.Errorf("report.format: unknown format %q (want json or ocsf)", f)
+}
+
+// writeLines writes findings in the configured line format.
+func (p *Pipeline) writeLines(w io.Writer, fs []report.Finding) error {
+	if p.cfg.Format == "ocsf" {
+		return ocsf.WriteLines(w, fs, p.version)
+	}
+	return report.WriteJSONLines(w, fs)
+}
+
 // Senders are the long-running delivery actors (run each under a group).
 func (p *Pipeline) Senders() []*deliver.Sender { return p.senders }
 
@@ -128,12 +153,12 @@ func (p *Pipeline) Submit(fs []report.Finding) error {
 	defer p.mu.Unlock()
 	var errs []error
 	if p.stdout != nil {
-		if err := report.WriteJSONLines(p.stdout, fs); err != nil {
+		if err := p.writeLines(p.stdout, fs); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if p.file != nil {
-		if err := report.WriteJSONLines(p.file, fs); err != nil {
+		if err := p.writeLines(p.file, fs); err != nil {
 			errs = append(errs, err)
 		} else if err := p.file.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("sync findings file: %w", err))

@@ -55,3 +55,31 @@ func TestNetworkOutputNeedsSpoolDir(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestFormatOCSF(t *testing.T) {
+	if _, err := New(Config{Stdout: true, Format: "cef"}, report.Host{}, "", nil, nil); err == nil || !strings.Contains(err.Error(), "report.format") {
+		t.Fatalf("unknown format accepted: %v", err)
+	}
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	cfg := Config{Stdout: true, File: filepath.Join(dir, "findings.jsonl"), Format: "ocsf"}
+	p, err := New(cfg, report.Host{Name: "h", ID: "h"}, "1.2.3", &stdout, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f := report.Finding{ID: "abc", Time: time.Now(), Rule: "a.b", Category: report.CategoryVPN, Severity: report.SeverityHigh, Summary: "s", Detector: "d"}
+	if err := p.Submit([]report.Finding{f}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(cfg.File)
+	for _, out := range [][]byte{stdout.Bytes(), b} {
+		var ev map[string]any
+		if err := json.Unmarshal(bytes.TrimSpace(out), &ev); err != nil {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		if ev["class_uid"] != 2004.0 || ev["finding_info"].(map[string]any)["uid"] != "abc" {
+			t.Fatalf("not an OCSF Detection Finding of the finding: %s", out)
+		}
+	}
+}
