@@ -41,7 +41,9 @@ deps:
 			echo "make deps: installing Debian packages for end-to-end tests: $$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else echo "make deps: Debian packages already installed: $(DEB_PACKAGES)"; fi; \
-	else echo "make deps: not root; end-to-end tests need: $(DEB_PACKAGES)"; fi
+		echo "make deps: real binaries the identity tests read (scripts/zoo/identity-install.sh, cached)"; \
+		scripts/zoo/identity-install.sh; \
+	else echo "make deps: not root; end-to-end tests need: $(DEB_PACKAGES) and scripts/zoo/identity-install.sh"; fi
 
 # test runs every test. FARMWATCH_E2E=1 makes missing real software a test
 # failure instead of a skip; a throw-away PostgreSQL on loopback serves the
