@@ -1,12 +1,12 @@
 package network
 
 import (
-	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/vpnnames"
 )
 
 // nameIndicator ties DNS/SNI name patterns to a tool. Facts from
@@ -59,10 +59,9 @@ var nameIndicators = []nameIndicator{
 }
 
 // vpnNamesTSV is the list of VPN and proxy service names from a
-// maintained public list (source and licence in the file's header).
-//
-//go:embed vpnnames.tsv
-var vpnNamesTSV string
+// maintained public list, shared with the tunnel detector (source and
+// licence in the header of internal/vpnnames/vpnnames.tsv).
+var vpnNamesTSV = vpnnames.TSV
 
 func init() { nameIndicators = mergeNameList(nameIndicators, vpnNamesTSV) }
 

@@ -129,6 +129,7 @@ func decide(in input, s *Settings) []report.Finding {
 	out = append(out, localRelayFindings(in, v, newLocalAddrs(in.conns, in.net.Interfaces))...)
 	out = append(out, astrillFindings(in.hostID, v, in.svcs, in.net.Files)...)
 	out = append(out, consumerVPNFindings(in.hostID, v, in.svcs, in.net.Interfaces)...)
+	out = append(out, serverNameFindings(in.hostID, v)...)
 	report.Sort(out)
 	return out
 }

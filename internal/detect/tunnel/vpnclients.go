@@ -8,6 +8,7 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/vpnnames"
 )
 
 // vpnClientsTSV is the table of consumer VPN/proxy client programs with the
@@ -171,4 +172,46 @@ func procHasPID(ps []source.Process, pid int32) bool {
 		}
 	}
 	return false
+}
+
+// serverNameFindings reports processes whose command line names a server of
+// a consumer VPN/proxy service from the shared list (internal/vpnnames):
+// `openvpn --remote us1234.nordvpn.com 1194`, a proxy URL
+// `http://user@gw.windscribe.com:8080`. Only the matched name is recorded,
+// not the command line.
+func serverNameFindings(hostID string, v *procView) []report.Finding {
+	var out []report.Finding
+	for _, p := range v.procs {
+		seen := map[string]bool{}
+		for _, a := range p.Cmdline {
+			for _, tok := range strings.FieldsFunc(a, func(r rune) bool {
+				return strings.ContainsRune(" \t=:/@,;\"'[]", r)
+			}) {
+				if !strings.Contains(tok, ".") || len(tok) > 253 {
+					continue
+				}
+				e, ok := vpnnames.Match(tok)
+				if !ok || seen[e.Tool] {
+					continue
+				}
+				seen[e.Tool] = true
+				cat := report.CategoryVPN
+				if e.Category == string(report.CategoryProxy) {
+					cat = report.CategoryProxy
+				}
+				ev := procEvidence(p)
+				ev["server_name"] = strings.ToLower(tok)
+				ev["list_suffix"] = e.Suffix
+				ev["product"] = e.Display
+				f := report.Finding{
+					Rule: "tunnel.vpn.server_name", Category: cat, Tool: e.Tool, Severity: report.SeverityMedium, Confidence: 0.75,
+					Summary:  fmt.Sprintf("%s (pid %d) is pointed at a %s server: %s", p.Name, p.PID, e.Display, strings.ToLower(tok)),
+					Evidence: ev,
+				}
+				f.ID = report.StableID(hostID, f.Rule, f.Tool, fmt.Sprint(p.PID))
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }

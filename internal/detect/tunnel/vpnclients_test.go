@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -63,4 +64,21 @@ func FuzzParseVPNClients(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestServerNameFindings(t *testing.T) {
+	procs := []source.Process{
+		{PID: 900, Name: "openvpn", Cmdline: []string{"openvpn", "--remote", "us1234.nordvpn.com", "1194", "--auth-user-pass", "/etc/SECRET"}},
+		{PID: 901, Name: "curl", Cmdline: []string{"curl", "-x", "http://user:pw@gw.windscribe.com:8080", "https://example.com"}},
+		{PID: 902, Name: "curl", Cmdline: []string{"curl", "https://notnordvpn.com/x", "nordvpn.com.evil.example"}},
+	}
+	fs := serverNameFindings("h", newProcView(procs, nil))
+	if len(fs) != 2 || fs[0].Tool != "nordvpn" || fs[0].Evidence["server_name"] != "us1234.nordvpn.com" ||
+		fs[1].Tool != "windscribe" || fs[1].Evidence["server_name"] != "gw.windscribe.com" || fs[0].Severity != report.SeverityMedium {
+		t.Fatalf("%+v", fs)
+	}
+	b := fmt.Sprint(fs)
+	if strings.Contains(b, "SECRET") || strings.Contains(b, "pw") {
+		t.Fatalf("command line leaked: %s", b)
+	}
 }
