@@ -118,6 +118,14 @@ func FromConfig(c config.Alerts, version string) (*Policy, error) {
 	p := &Policy{MinSeverity: min}
 	hooks := map[string]Sink{}
 	for _, w := range c.Webhooks {
+		if w.Format == "splunk_hec" || w.Format == "elasticsearch" {
+			s, err := NewSIEM(w)
+			if err != nil {
+				return nil, err
+			}
+			hooks[w.Name] = s
+			continue
+		}
 		hooks[w.Name] = NewWebhook(w.Name, w.URL, w.Format)
 	}
 	var sys Sink

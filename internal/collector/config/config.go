@@ -109,9 +109,20 @@ type Rule struct {
 
 // Webhook is an HTTP endpoint receiving alerts.
 type Webhook struct {
-	Name   string `yaml:"name"`
-	URL    string `yaml:"url"`
-	Format string `yaml:"format"` // json (default) or slack
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	// Format: json (default), slack, splunk_hec (Splunk HTTP Event
+	// Collector) or elasticsearch (Elasticsearch/OpenSearch _bulk, ECS).
+	Format string `yaml:"format"`
+	// For splunk_hec: Token (HEC token). For elasticsearch: APIKey, or
+	// Username and Password (basic). Index for both (optional).
+	Token    string `yaml:"token"`
+	APIKey   string `yaml:"api_key"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	Index    string `yaml:"index"`
+	// CA is a PEM bundle to verify the receiver's TLS certificate.
+	CA string `yaml:"ca"`
 }
 
 // Syslog forwards alerts as RFC 5424 messages with a CEF payload.
@@ -269,8 +280,21 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("alerts.webhooks[%d] %s: url %q is not http(s)", i, w.Name, w.URL)
 		}
-		if w.Format != "" && w.Format != "json" && w.Format != "slack" {
-			bad("alerts.webhooks[%d] %s: format %q (want json or slack)", i, w.Name, w.Format)
+		switch w.Format {
+		case "", "json", "slack":
+			if w.Token != "" || w.APIKey != "" || w.Username != "" || w.Index != "" {
+				bad("alerts.webhooks[%d] %s: token/api_key/username/index are for splunk_hec or elasticsearch", i, w.Name)
+			}
+		case "splunk_hec":
+			if w.Token == "" {
+				bad("alerts.webhooks[%d] %s: splunk_hec needs token", i, w.Name)
+			}
+		case "elasticsearch":
+			if w.APIKey != "" && w.Username != "" {
+				bad("alerts.webhooks[%d] %s: api_key and username are exclusive", i, w.Name)
+			}
+		default:
+			bad("alerts.webhooks[%d] %s: format %q (want json, slack, splunk_hec or elasticsearch)", i, w.Name, w.Format)
 		}
 	}
 	if s := c.Alerts.Syslog; s != nil {

@@ -55,3 +55,27 @@ func TestDefaultsValidAndEnv(t *testing.T) {
 		t.Fatalf("env not applied: %+v", c)
 	}
 }
+
+func TestSIEMWebhooksValidate(t *testing.T) {
+	c := Default()
+	c.EnrollSecrets = []string{"0123456789abcdef0123"}
+	c.Alerts.Webhooks = []Webhook{
+		{Name: "splunk", URL: "https://splunk:8088", Format: "splunk_hec", Token: "t"},
+		{Name: "es", URL: "https://es:9200", Format: "elasticsearch", Username: "u", Password: "p", Index: "fw"},
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid SIEM webhooks rejected: %v", err)
+	}
+	c.Alerts.Webhooks = []Webhook{
+		{Name: "a", URL: "https://splunk:8088", Format: "splunk_hec"},
+		{Name: "b", URL: "https://es:9200", Format: "elasticsearch", Username: "u", APIKey: "k"},
+		{Name: "c", URL: "https://x", Format: "json", Token: "t"},
+		{Name: "d", URL: "https://x", Format: "kafka"},
+	}
+	err := c.Validate()
+	for _, want := range []string{"splunk_hec needs token", "exclusive", "are for splunk_hec", `format "kafka"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want %q", err, want)
+		}
+	}
+}
