@@ -180,3 +180,14 @@ func TestElasticsearchBulk(t *testing.T) {
 		t.Fatalf("basic auth: %v %v", err, b.auth)
 	}
 }
+
+func TestWebhookOCSF(t *testing.T) {
+	b, err := NewWebhook("x", "http://127.0.0.1:1", "ocsf").Body(siemAlert())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil || ev["class_uid"] != 2004.0 || len(ev["resources"].([]any)) != 3 {
+		t.Fatalf("body %s: %v", b, err)
+	}
+}

@@ -15,8 +15,11 @@ import (
 
 	"github.com/farmwatch/farmwatch/internal/collector/config"
 	"github.com/farmwatch/farmwatch/internal/collector/store"
+	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/cef"
+	"github.com/farmwatch/farmwatch/internal/report/ocsf"
 	"github.com/farmwatch/farmwatch/internal/report/rfc5424"
+	"github.com/farmwatch/farmwatch/internal/version"
 )
 
 // Webhook posts alerts as JSON: the alert object (format "json") or
@@ -48,7 +51,32 @@ func (w *Webhook) Body(a store.Alert) ([]byte, error) {
 	if w.format == "slack" {
 		return json.Marshal(map[string]string{"text": SlackText(a)})
 	}
+	if w.format == "ocsf" {
+		return json.Marshal(OCSF(a, version.Version))
+	}
 	return json.Marshal(WebhookPayload{Source: "farmwatch-collector", Alert: a})
+}
+
+// OCSF renders an alert as an OCSF Detection Finding (class 2004): its
+// hosts become the device (one host) or resources (several).
+func OCSF(a store.Alert, ver string) ocsf.Event {
+	d := ocsf.Detection{UID: a.ID, Title: a.Title, Desc: a.Detail, Rule: "collector." + a.Kind, Severity: a.Severity,
+		Time: a.CreatedAt, FirstSeen: a.CreatedAt, LastSeen: a.UpdatedAt, Confidence: -1, Category: a.Category,
+		Closed: a.Status == store.StatusClosed}
+	if d.Desc == "" {
+		d.Desc = a.Title
+	}
+	d.Types = []string{a.Kind}
+	if a.Category != "" {
+		d.Types = append(d.Types, a.Category)
+	}
+	if a.Tool != "" {
+		d.Types = append(d.Types, a.Tool)
+	}
+	for _, h := range a.Hosts {
+		d.Hosts = append(d.Hosts, report.Host{ID: h})
+	}
+	return ocsf.Encode(d, ver)
 }
 
 // SlackText is the one-message summary of an alert.

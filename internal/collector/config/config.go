@@ -111,7 +111,7 @@ type Rule struct {
 type Webhook struct {
 	Name string `yaml:"name"`
 	URL  string `yaml:"url"`
-	// Format: json (default), slack, splunk_hec (Splunk HTTP Event
+	// Format: json (default), slack, ocsf (OCSF Detection Finding), splunk_hec (Splunk HTTP Event
 	// Collector) or elasticsearch (Elasticsearch/OpenSearch _bulk, ECS).
 	Format string `yaml:"format"`
 	// For splunk_hec: Token (HEC token). For elasticsearch: APIKey, or
@@ -281,7 +281,7 @@ func (c *Config) Validate() error {
 			bad("alerts.webhooks[%d] %s: url %q is not http(s)", i, w.Name, w.URL)
 		}
 		switch w.Format {
-		case "", "json", "slack":
+		case "", "json", "slack", "ocsf":
 			if w.Token != "" || w.APIKey != "" || w.Username != "" || w.Index != "" {
 				bad("alerts.webhooks[%d] %s: token/api_key/username/index are for splunk_hec or elasticsearch", i, w.Name)
 			}
@@ -294,7 +294,7 @@ func (c *Config) Validate() error {
 				bad("alerts.webhooks[%d] %s: api_key and username are exclusive", i, w.Name)
 			}
 		default:
-			bad("alerts.webhooks[%d] %s: format %q (want json, slack, splunk_hec or elasticsearch)", i, w.Name, w.Format)
+			bad("alerts.webhooks[%d] %s: format %q (want json, slack, ocsf, splunk_hec or elasticsearch)", i, w.Name, w.Format)
 		}
 	}
 	if s := c.Alerts.Syslog; s != nil {

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmwatch/farmwatch/internal/collector/alert"
+	"github.com/farmwatch/farmwatch/internal/collector/config"
+	"github.com/farmwatch/farmwatch/internal/collector/store"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/ocsf"
 	"github.com/farmwatch/farmwatch/internal/testenv"
@@ -333,4 +336,23 @@ func FuzzEncode(f *testing.F) {
 			t.Fatal("invalid JSON")
 		}
 	})
+}
+
+// TestCollectorAlertsValidate validates the collector's OCSF rendering of
+// an alert of every kind config.AlertKinds names, each status, with no,
+// one and several hosts.
+func TestCollectorAlertsValidate(t *testing.T) {
+	s, c := loadDetectionFinding(t)
+	now := time.Date(2026, 12, 6, 19, 0, 0, 0, time.UTC)
+	for _, kind := range config.AlertKinds {
+		for _, status := range []string{store.StatusOpen, store.StatusAcked, store.StatusClosed} {
+			for _, hosts := range [][]string{nil, {"h1"}, {"h1", "h2", "h3"}} {
+				a := store.Alert{ID: "a-" + kind, Kind: kind, Severity: report.SeverityCritical, Category: "remote-access-hardware", Tool: "pikvm",
+					Title: kind + " alert", Detail: "detail", Hosts: hosts, Status: status, CreatedAt: now, UpdatedAt: now.Add(time.Minute)}
+				for _, msg := range s.validateEvent(c, decode(t, alert.OCSF(a, "test"))) {
+					t.Errorf("%s/%s/%d hosts: %s", kind, status, len(hosts), msg)
+				}
+			}
+		}
+	}
 }
