@@ -230,8 +230,8 @@ func (s *schema) object(name string) (map[string]attrSpec, error) {
 
 // class is a resolved event class.
 type class struct {
-	attrs                     map[string]attrSpec
-	uid, categoryUID, typeUID int
+	attrs            map[string]attrSpec
+	uid, categoryUID int
 }
 
 // class resolves events/<category>/<file>.json (e.g. "findings/detection_finding").
