@@ -422,8 +422,8 @@ func pkTestMSI(t *testing.T, msi, cert, builtExe string) {
 	// ServiceInstall: Name, DisplayName, ServiceType, StartType, ErrorControl,
 	// LoadOrderGroup, Dependencies, StartName, Password, Arguments, Component_.
 	if r := find("ServiceInstall", func(r []string) bool { return len(r) > 10 && r[1] == "farmwatch-agent" }); r != nil {
-		if r[3] != "16" || r[4] != "2" || r[8] != "LocalSystem" || r[10] != `run --config "[DATADIR]farmwatch.yaml"` {
-			t.Errorf("ServiceInstall row %q: want own process (16), auto start (2), LocalSystem, run --config", r)
+		if r[3] != "16" || r[4] != "2" || r[8] != "LocalSystem" || r[10] != `run --service --config "[DATADIR]farmwatch.yaml"` {
+			t.Errorf("ServiceInstall row %q: want own process (16), auto start (2), LocalSystem, run --service --config (service mode is explicit)", r)
 		}
 	}
 	// ServiceControl event 163 = start on install + stop on install and

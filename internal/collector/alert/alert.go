@@ -259,7 +259,7 @@ func (d *Dispatcher) Once(ctx context.Context) error {
 		} else {
 			d.Log.Info("alert_delivered", zap.String("alert", a.ID), zap.String("kind", a.Kind), zap.Int("attempt", attempts))
 		}
-		if err := d.Store.RecordDelivery(ctx, a.ID, attempts, derr, next, final); err != nil {
+		if err := d.Store.RecordDelivery(ctx, a, attempts, derr, next, final); err != nil {
 			return fmt.Errorf("dispatch: %w", err)
 		}
 	}

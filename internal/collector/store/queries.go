@@ -297,9 +297,13 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, lease time.Dur
 	return out, nil
 }
 
-// RecordDelivery stores a delivery attempt's outcome: delivered, or failed
-// with the next attempt at next (final marks it failed for good).
-func (s *Store) RecordDelivery(ctx context.Context, id string, attempts int, deliveryErr error, next time.Time, final bool) error {
+// RecordDelivery stores the outcome of delivering the claimed alert a:
+// delivered, or failed with the next attempt at next (final marks it
+// failed for good). If the alert was widened while it was being delivered
+// (its host list is no longer the one that was sent), the outcome is
+// dropped: widening queued the new version for delivery, and marking it
+// delivered would lose it.
+func (s *Store) RecordDelivery(ctx context.Context, a Alert, attempts int, deliveryErr error, next time.Time, final bool) error {
 	state, msg := DeliveryDelivered, ""
 	if deliveryErr != nil {
 		state, msg = DeliveryPending, deliveryErr.Error()
@@ -307,8 +311,13 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, attempts int, del
 			state = DeliveryFailed
 		}
 	}
-	if _, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET delivery = ?, attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?"), state, attempts, ms(next), msg, id); err != nil {
-		return fmt.Errorf("record delivery of %s: %w", id, busy(err))
+	hosts := a.Hosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	hj, _ := json.Marshal(hosts)
+	if _, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET delivery = ?, attempts = ?, next_attempt = ?, last_error = ? WHERE id = ? AND hosts = ?"), state, attempts, ms(next), msg, a.ID, string(hj)); err != nil {
+		return fmt.Errorf("record delivery of %s: %w", a.ID, busy(err))
 	}
 	return nil
 }

@@ -212,14 +212,14 @@ func TestAlertsLifecycleAndDelivery(t *testing.T) {
 		if again, _ := s.DueDeliveries(ctx, t0.Add(time.Second), time.Minute, 10); len(again) != 0 {
 			t.Fatalf("leased alert due again: %v", again)
 		}
-		if err := s.RecordDelivery(ctx, a.ID, 1, errors.New("boom"), t0.Add(2*time.Second), false); err != nil {
+		if err := s.RecordDelivery(ctx, due[0], 1, errors.New("boom"), t0.Add(2*time.Second), false); err != nil {
 			t.Fatal(err)
 		}
 		due, _ = s.DueDeliveries(ctx, t0.Add(3*time.Second), time.Minute, 10)
 		if len(due) != 1 || due[0].LastError != "boom" {
 			t.Fatalf("retry due = %+v", due)
 		}
-		if err := s.RecordDelivery(ctx, a.ID, 2, nil, t0, false); err != nil {
+		if err := s.RecordDelivery(ctx, due[0], 2, nil, t0, false); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetAlertStatus(ctx, a.ID, StatusAcked, "alice", t0); err != nil {
@@ -347,4 +347,47 @@ func TestTwoCollectorsSameBatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWidenedDuringDelivery: an alert widened (a third host joined) while
+// its first version was being delivered stays pending, so the people it
+// was sent to learn that the farm grew; marking it delivered would lose
+// the widened version (seen in the three-agent fleet test).
+func TestWidenedDuringDelivery(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := &Alert{DedupKey: "shared:kvm", Kind: AlertSharedInfra, Severity: report.SeverityCritical, Title: "2 hosts", Hosts: []string{"h1", "h2"}}
+		if ok, err := s.RaiseAlert(ctx, a, t0, testPolicy{}); err != nil || !ok {
+			t.Fatalf("raise = %v, %v", ok, err)
+		}
+		due, err := s.DueDeliveries(ctx, t0, time.Minute, 10)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("due = %v, %v", due, err)
+		}
+		// While the sink is being called, a third host joins.
+		wider := *a
+		wider.Hosts, wider.Title = []string{"h1", "h2", "h3"}, "3 hosts"
+		res, err := s.Widen(ctx, &wider, "h3", t0.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Widened) != 1 {
+			t.Fatalf("widen did not widen: %+v", res)
+		}
+		// The first version's delivery succeeds afterwards.
+		if err := s.RecordDelivery(ctx, due[0], 1, nil, t0.Add(time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.DueDeliveries(ctx, t0.Add(2*time.Second), time.Minute, 10)
+		if err != nil || len(again) != 1 || len(again[0].Hosts) != 3 {
+			t.Fatalf("widened alert not due for delivery again: %+v, %v", again, err)
+		}
+		if err := s.RecordDelivery(ctx, again[0], 1, nil, t0.Add(2*time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Alert(ctx, a.ID)
+		if err != nil || got.Delivery != DeliveryDelivered {
+			t.Fatalf("widened alert after its delivery = %+v, %v", got, err)
+		}
+	})
 }
