@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,30 +78,18 @@ func TestRecordedCaptures(t *testing.T) {
 			if c.local != nil {
 				nets = c.local
 			}
-			fs, _, err := AnalyzeFiles(context.Background(), Config{LocalNets: nets, Host: report.Host{Name: "pcap", ID: "pcap:" + c.file}},
-				[]string{filepath.Join("..", "..", "..", "testdata", "pcaps", c.file)}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fs := analyzeRecording(t, c.file, nets)
 			used := map[int]bool{}
 			for _, w := range c.want {
-				found := -1
-				for i, f := range fs {
-					if f.Rule == w.rule && f.Tool == w.tool && f.Severity == w.sev && !used[i] {
-						found = i
-						break
-					}
-				}
-				if found < 0 {
-					t.Fatalf("missing %s %s %s in:\n%s", w.rule, w.tool, w.sev, list(fs))
-				}
-				used[found] = true
-				checkEvidence(t, w.rule, fs[found], w.evidence, w.num)
+				found := claimFinding(t, fs, used, w.rule+" "+w.tool+" "+w.sev.String(), func(f report.Finding) bool {
+					return f.Rule == w.rule && f.Tool == w.tool && f.Severity == w.sev
+				})
+				checkEvidence(t, w.rule, found, w.evidence, w.num)
 				// A near controller: the application round trip is the
 				// handshake's (±60 ms).
 				if _, app := w.num["app_rtt_ms"]; app && w.num["handshake_rtt_ms"][0] >= 150 {
-					app, _ := number(fs[found].Evidence["app_rtt_ms"])
-					hs, _ := number(fs[found].Evidence["handshake_rtt_ms"])
+					app, _ := number(found.Evidence["app_rtt_ms"])
+					hs, _ := number(found.Evidence["handshake_rtt_ms"])
 					if d := app - hs; d < -60 || d > 60 {
 						t.Errorf("%s app_rtt_ms %v vs handshake_rtt_ms %v: more than 60 ms apart", w.rule, app, hs)
 					}
@@ -118,6 +107,47 @@ func TestRecordedCaptures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// analyzeRecording analyses testdata/pcaps/<file>, recorded from real
+// software by the repo's scripts, as the host whose addresses are local
+// sees it.
+func analyzeRecording(t *testing.T, file string, local []netip.Prefix) []report.Finding {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "testdata", "pcaps", file)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("recorded capture missing (scripts/zoo.sh record testdata/pcaps …): %v", err)
+	}
+	fs, _, err := AnalyzeFiles(context.Background(), Config{LocalNets: local, Host: report.Host{Name: "pcap", ID: "pcap:" + file}},
+		[]string{path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// claimFinding returns the first finding not yet in used that ok accepts
+// and marks it used; without one the test fails, naming what is missing.
+func claimFinding(t *testing.T, fs []report.Finding, used map[int]bool, what string, ok func(report.Finding) bool) report.Finding {
+	t.Helper()
+	for i, f := range fs {
+		if !used[i] && ok(f) {
+			used[i] = true
+			return f
+		}
+	}
+	t.Fatalf("missing %s in:\n%s", what, list(fs))
+	return report.Finding{}
+}
+
+// checkUnclaimed fails on every finding nobody claimed that is above max.
+func checkUnclaimed(t *testing.T, fs []report.Finding, used map[int]bool, max report.Severity) {
+	t.Helper()
+	for i, f := range fs {
+		if !used[i] && f.Severity > max {
+			t.Errorf("unexpected %s finding %s %s: %s", f.Severity, f.Rule, f.Tool, f.Summary)
+		}
 	}
 }
 

@@ -1,10 +1,7 @@
 package network
 
 import (
-	"context"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/farmwatch/farmwatch/internal/report"
@@ -84,29 +81,12 @@ func TestZooGeneric(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			path := filepath.Join("..", "..", "..", "testdata", "pcaps", c.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Fatalf("recorded capture missing (scripts/zoo.sh record testdata/pcaps …): %v", err)
-			}
-			fs, _, err := AnalyzeFiles(context.Background(), Config{LocalNets: laptop, Host: report.Host{Name: "pcap", ID: "pcap:" + c.file}},
-				[]string{path}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fs := analyzeRecording(t, c.file, laptop)
 			used := map[int]bool{}
 			for _, w := range c.want {
-				found := -1
-				for i, f := range fs {
-					if f.Rule == w.rule && f.Tool == w.tool && f.Severity >= w.sev && !used[i] {
-						found = i
-						break
-					}
-				}
-				if found < 0 {
-					t.Fatalf("missing %s %s ≥ %s in:\n%s", w.rule, w.tool, w.sev, list(fs))
-				}
-				used[found] = true
-				f := fs[found]
+				f := claimFinding(t, fs, used, w.rule+" "+w.tool+" ≥ "+w.sev.String(), func(f report.Finding) bool {
+					return f.Rule == w.rule && f.Tool == w.tool && f.Severity >= w.sev
+				})
 				if f.Category != w.category {
 					t.Errorf("%s: category %s, want %s", f.Rule, f.Category, w.category)
 				}
@@ -115,11 +95,7 @@ func TestZooGeneric(t *testing.T) {
 				}
 				checkEvidence(t, w.rule, f, w.evidence, w.num)
 			}
-			for i, f := range fs {
-				if !used[i] && f.Severity > c.max {
-					t.Errorf("unexpected %s finding %s %s: %s", f.Severity, f.Rule, f.Tool, f.Summary)
-				}
-			}
+			checkUnclaimed(t, fs, used, c.max)
 		})
 	}
 }
