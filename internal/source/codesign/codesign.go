@@ -13,6 +13,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sync"
 	"time"
 )
@@ -235,4 +237,19 @@ func (t *Trust) Conclude(v Verdict, leaf *x509.Certificate, certs []*x509.Certif
 		v.Reason += " at the timestamp " + v.Timestamp.Format(time.RFC3339)
 	}
 	return v
+}
+
+// VerifyPath runs verify (a format's verifier) on the file at path. A file
+// that cannot be read, or is not a regular file, is Unverified.
+func VerifyPath(path string, trust *Trust, verify func(r io.ReaderAt, size int64, trust *Trust) Verdict) Verdict {
+	f, err := os.Open(path)
+	if err != nil {
+		return Verdict{Status: Unverified, Reason: fmt.Sprintf("cannot read the file: %v", err)}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return Verdict{Status: Unverified, Reason: "not a regular file"}
+	}
+	return verify(f, st.Size(), trust)
 }

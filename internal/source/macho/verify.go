@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/smallstep/pkcs7"
@@ -54,16 +53,7 @@ func AppleRoots() []*x509.Certificate {
 
 // VerifyFile is Verify on the file at path.
 func VerifyFile(path string, trust *codesign.Trust) codesign.Verdict {
-	f, err := os.Open(path)
-	if err != nil {
-		return codesign.Verdict{Status: codesign.Unverified, Reason: fmt.Sprintf("cannot read the file: %v", err)}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return codesign.Verdict{Status: codesign.Unverified, Reason: "not a regular file"}
-	}
-	return Verify(f, st.Size(), trust)
+	return codesign.VerifyPath(path, trust, Verify)
 }
 
 // Verify checks the code signature of the Mach-O in r (size bytes), in

@@ -15,7 +15,6 @@ import (
 	"hash"
 	"io"
 	"math/big"
-	"os"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -45,16 +44,7 @@ var (
 // VerifyFile is Verify on the file at path. A file that cannot be read is
 // Unverified.
 func VerifyFile(path string, trust *codesign.Trust) codesign.Verdict {
-	f, err := os.Open(path)
-	if err != nil {
-		return codesign.Verdict{Status: codesign.Unverified, Reason: fmt.Sprintf("cannot read the file: %v", err)}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return codesign.Verdict{Status: codesign.Unverified, Reason: "not a regular file"}
-	}
-	return Verify(f, st.Size(), trust)
+	return codesign.VerifyPath(path, trust, Verify)
 }
 
 // Verify checks the Authenticode signature of the PE image in r (size
