@@ -104,6 +104,8 @@ zoo_down() {
     xargs -r kill <"$ZOO_STATE/pids" 2>/dev/null || true
     sleep 0.3
     xargs -r kill -9 <"$ZOO_STATE/pids" 2>/dev/null || true
+    # SIGKILL is asynchronous: wait until they are gone (≤ 2 s).
+    zwait_cmd 10 bash -c 'for p in $(cat "$1"); do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "$ZOO_STATE/pids" || true
     rm -f "$ZOO_STATE/pids"
   fi
   zoo_down_ns
@@ -111,10 +113,14 @@ zoo_down() {
 }
 
 # zxvfb N: an X display :N (800x600) for servers and viewers.
+# A server of an earlier scenario on :N that is still exiting would unlink
+# the new server's socket as it goes, so it is waited for first; the display
+# counts as up when an X client can talk to it, not when its socket exists.
 zxvfb() {
+  zwait_cmd 50 bash -c "! pgrep -f '^Xvfb :$1 ' >/dev/null"
   rm -f "/tmp/.X11-unix/X$1" "/tmp/.X$1-lock"
   zbg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp
-  zwait_cmd 100 test -S "/tmp/.X11-unix/X$1"
+  zwait_cmd 100 env DISPLAY=":$1" xdotool getdisplaygeometry
 }
 
 # ztype DISPLAY TEXT: type TEXT into the focused window at a human pace
