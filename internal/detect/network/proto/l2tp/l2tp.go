@@ -7,6 +7,7 @@ package l2tp
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 )
 
 // Control message types (the Message Type AVP).
@@ -141,9 +142,9 @@ func avps(b []byte, m *Message) error {
 		} else if vendor == 0 && hdr&0x4000 == 0 { // not hidden
 			switch attr {
 			case 7:
-				m.HostName = text(val)
+				m.HostName = printable(val)
 			case 8:
-				m.Vendor = text(val)
+				m.Vendor = printable(val)
 			}
 		}
 		m.AVPs++
@@ -155,16 +156,6 @@ func avps(b []byte, m *Message) error {
 	return nil
 }
 
-func text(b []byte) string {
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+func printable(b []byte) string {
+	return text.Printable(b, 64)
 }

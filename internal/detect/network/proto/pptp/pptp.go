@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 )
 
 // Magic is the PPTP magic cookie every control message carries.
@@ -98,14 +99,7 @@ func cstr(b []byte) string {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return text.Printable(b, 0)
 }
 
 // GRE protocol types seen in tunnels.

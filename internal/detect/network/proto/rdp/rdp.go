@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 )
 
 // ErrNotRDP means the bytes are not an RDP opening.
@@ -115,15 +116,5 @@ func IsUDPSyn(b []byte) bool {
 }
 
 func clean(b []byte) string {
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return text.Printable(b, 64)
 }

@@ -6,6 +6,7 @@ package socks
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 	"net"
 	"strconv"
 )
@@ -133,12 +134,5 @@ func indexNUL(b []byte) int {
 }
 
 func printable(b []byte) string {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return text.Printable(b, 0)
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 )
 
 // ErrNotSSH means the bytes do not start with an SSH banner.
@@ -93,15 +94,5 @@ func (s *Stream) Software() string {
 }
 
 func clean(b []byte) string {
-	if len(b) > 255 {
-		b = b[:255]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return text.Printable(b, 255)
 }

@@ -7,6 +7,7 @@ package stun
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 )
 
 // MagicCookie is the fixed value at offset 4 of every RFC 5389 message.
@@ -62,15 +63,5 @@ func Parse(b []byte) (*Message, error) {
 }
 
 func clean(b []byte) string {
-	if len(b) > 128 {
-		b = b[:128]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return text.Printable(b, 128)
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/farmwatch/farmwatch/internal/detect/network/proto/text"
 )
 
 // Handshake message types.
@@ -252,17 +253,7 @@ func parseClientHello(body []byte, dtls bool) (*ClientHello, error) {
 
 // printable keeps hostile names from carrying control bytes into reports.
 func printable(b []byte) string {
-	if len(b) > 255 {
-		b = b[:255]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return text.Printable(b, 255)
 }
 
 // ParseServer parses the ServerHello and (TLS ≤ 1.2) the leaf certificate
