@@ -74,7 +74,8 @@ func fleetLaptop(t *testing.T, dir, id string, farm bool, gateway, gatewayMAC, s
 // laptops share one JetKVM, one gateway and one remote VNC controller, plus
 // two agents on the configured office network: the webhook receives one
 // shared-KVM, one shared-peer and one co-location alert, and nothing links
-// the office laptops.
+// the office laptops. The collector's fleet page, host list and alerts page
+// then show the farm in headless Chromium (screenshots checked).
 func TestFleetFarmEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the collector and agent binaries")
@@ -238,4 +239,5 @@ report:
 		}
 	}
 	t.Logf("webhook alerts: %v", got)
+	checkFleetPagesInChromium(t, data, port, farm, []string{"office-1", "office-2"})
 }

@@ -73,6 +73,17 @@ var funcs = template.FuncMap{
 		}
 		return b.String()
 	},
+	"kindName":    alertKindName,
+	"farmSummary": farmSummary,
+	"farmKind":    func(k string) bool { return k == store.AlertSharedInfra || k == store.AlertCoLocation },
+	"args": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			k, _ := kv[i].(string)
+			m[k] = kv[i+1]
+		}
+		return m
+	},
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
@@ -89,11 +100,18 @@ table{border-collapse:collapse;width:100%;margin-bottom:1.5em}th,td{border-botto
 th{background:#f3f5f7}.sev-critical,.lvl-critical{color:#fff;background:#8b0000}.sev-high,.lvl-high{color:#fff;background:#c0392b}.sev-medium,.lvl-medium{background:#f0ad4e}
 .sev-low,.lvl-low{background:#d9edf7}.badge{padding:.1em .45em;border-radius:.3em;font-size:.85em}.muted{color:#777}form.inline{display:inline}
 button{cursor:pointer}.err{color:#b00}
+.state-ok{background:#dff0d8}.state-silent{color:#fff;background:#8b0000}.state-stopped{color:#fff;background:#c0392b}.state-event{background:#eee}
+.farm{border:1px solid #c9d3dd;border-left:6px solid #c0392b;border-radius:.4em;padding:.2em 1em .6em;margin-bottom:1.5em;background:#fcfcfd}
+.farm h2{font-size:1.15em}.farm h3{font-size:1em;margin:.6em 0 .3em}.cols{display:flex;flex-wrap:wrap;gap:1.5em}.cols>div{flex:1 1 28em;min-width:0}
+.why{margin-bottom:.15em}.why b{color:#8b0000}.share{margin-bottom:.2em}td.reasons{min-width:24em}td.shares{min-width:16em}td.hosts{min-width:10em}td.when,td.kind{white-space:nowrap}code.hash{font-size:.85em}nav.sub{margin-bottom:1em}
 </style></head><body>
-{{if .P.User}}<header><a href="/">farmwatch</a><a href="/">Hosts</a><a href="/alerts">Alerts</a>
+{{if .P.User}}<header><a href="/fleet">farmwatch</a><a href="/fleet">Fleet</a><a href="/">Hosts</a><a href="/alerts">Alerts</a>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.P.CSRF}}"><span class="muted">{{.P.User}}</span> <button type="submit">Log out</button></form></header>{{end}}
 <main>{{end}}
-{{define "bottom"}}</main></body></html>{{end}}`
+{{define "bottom"}}</main></body></html>{{end}}
+{{define "agent"}}{{with .H}}{{if .Silent}}<span class="badge state-silent">silent</span> {{else if .Stopped}}<span class="badge state-stopped">{{.LastEvent}}</span> {{else if .LastEvent}}<span class="badge state-event">{{.LastEvent}}</span> {{else if not .LastHeartbeat.IsZero}}<span class="badge state-ok">reporting</span> {{end}}{{if .AgentVersion}}agent {{.AgentVersion}}{{end}}<br><span class="muted">heartbeat {{ago $.Now .LastHeartbeat}}</span>{{end}}{{end}}
+{{define "why"}}{{range .Reasons}}<div class="why"><b>+{{printf "%.0f" .Points}}</b> {{.Reason}}</div>{{else}}<span class="muted">no open findings</span>{{end}}{{if .More}}<div class="muted">and {{.More}} more</div>{{end}}{{end}}
+{{define "shares"}}{{range .Shares}}<div class="share"><a href="/hosts/{{.Host.ID}}">{{.Host.Label}}</a> <span class="muted">{{join .What}}</span></div>{{else}}<span class="muted">—</span>{{end}}{{end}}`
 
 var pageSrc = map[string]string{
 	"login": `{{template "top" dict "Title" "Log in" "P" nil}}
@@ -107,13 +125,34 @@ var pageSrc = map[string]string{
 {{if .ProxyAuth}}<p class="muted">Single sign-on through the reverse proxy is also enabled.</p>{{end}}
 {{template "bottom"}}`,
 	"hosts": `{{template "top" dict "Title" "Hosts" "P" .P}}
-<h1>Hosts</h1><p><a href="/alerts">{{.OpenAlerts}} open alert(s)</a></p>
-<table id="hosts"><thead><tr><th>Risk</th><th>Host</th><th>Open findings</th><th>Last seen</th><th>Last heartbeat</th><th>Agent</th><th>Event</th></tr></thead><tbody>
-{{range .Hosts}}<tr class="host" data-host="{{.ID}}"><td><span class="badge lvl-{{.Risk.Level}}">{{.Risk.Score}} {{.Risk.Level}}</span></td>
-<td><a href="/hosts/{{.ID}}">{{if .Name}}{{.Name}}{{else}}{{.ID}}{{end}}</a><br><span class="muted">{{.ID}}</span></td>
-<td>{{.OpenFindings}}</td><td title="{{ts .LastSeen}}">{{ago $.Now .LastSeen}}</td><td>{{ago $.Now .LastHeartbeat}}</td><td>{{.AgentVersion}}</td><td>{{.LastEvent}}</td></tr>
+<h1>Hosts</h1><p><a href="/fleet">{{.Farms}} farm(s) found</a> · <a href="/alerts">{{.OpenAlerts}} open alert(s)</a></p>
+<table id="hosts"><thead><tr><th>Risk</th><th>Host</th><th>Why</th><th>Agent</th><th>Shares infrastructure with</th><th>Open findings</th><th>Last seen</th></tr></thead><tbody>
+{{range .Hosts}}<tr class="host" data-host="{{.ID}}"><td><span class="badge lvl-{{.Risk.Level}}">{{.Risk.Score}} {{.Risk.Level}}</span>{{if .Farm}}<br><a href="/fleet#farm-{{.Farm}}">farm {{.Farm}}</a>{{end}}</td>
+<td><a href="/hosts/{{.ID}}">{{.Label}}</a><br><span class="muted">{{.ID}}</span></td>
+<td class="reasons">{{template "why" .}}</td><td class="agent">{{template "agent" args "H" . "Now" $.Now}}</td><td class="shares">{{template "shares" .}}</td>
+<td>{{.OpenFindings}}</td><td title="{{ts .LastSeen}}">{{ago $.Now .LastSeen}}</td></tr>
 {{else}}<tr><td colspan="7" class="muted">No hosts have reported yet.</td></tr>{{end}}
 </tbody></table>
+{{template "bottom"}}`,
+	"fleet": `{{template "top" dict "Title" "Fleet" "P" .P}}
+<h1>Fleet</h1>
+<p id="fleet-summary">{{len .Farms}} farm(s) found · {{.InFarms}} of {{.HostCount}} host(s) in a farm · <a href="/alerts">{{.OpenAlerts}} open alert(s)</a></p>
+{{range .Farms}}<section class="farm" id="farm-{{.N}}" data-farm="{{.N}}">
+<h2><span class="badge sev-{{.Severity}}">{{.Severity}}</span> Farm {{.N}}: {{farmSummary .}}</h2>
+<p class="muted">first alert {{ts .Since}} · last change {{ago $.Now .Updated}}</p>
+<div class="cols"><div><h3>Hosts</h3>
+<table class="farm-hosts"><thead><tr><th>Risk</th><th>Host</th><th>Agent</th><th>Why</th></tr></thead><tbody>
+{{range .Hosts}}<tr class="host" data-host="{{.ID}}"><td><span class="badge lvl-{{.Risk.Level}}">{{.Risk.Score}} {{.Risk.Level}}</span></td>
+<td><a href="/hosts/{{.ID}}">{{.Label}}</a><br><span class="muted">{{.ID}}</span></td>
+<td class="agent">{{template "agent" args "H" . "Now" $.Now}}</td><td class="reasons">{{template "why" .}}</td></tr>
+{{end}}</tbody></table></div>
+<div><h3>What links them</h3>
+<table class="links"><thead><tr><th>Shared</th><th>Hosts</th><th>Seen</th><th>Alert</th></tr></thead><tbody>
+{{range .Links}}<tr class="link" data-kind="{{.Kind}}"><td>{{.What}}</td><td>{{range .Hosts}}<a href="/hosts/{{.ID}}">{{.Label}}</a> {{end}}</td><td>since {{ts .FirstSeen}}<br><span class="muted">last {{ago $.Now .LastSeen}}</span></td><td>{{.AlertKind}}</td></tr>
+{{end}}</tbody></table>
+<h3>Alerts</h3><ul>{{range .Alerts}}<li class="farm-alert"><span class="badge sev-{{.Severity}}">{{.Severity}}</span> {{.Title}} <span class="muted">({{.Status}})</span></li>{{end}}</ul>
+</div></div></section>
+{{else}}<p class="muted" id="no-farms">No farm found: no open shared-infrastructure or co-location alert.</p>{{end}}
 {{template "bottom"}}`,
 	"host": `{{template "top" dict "Title" .Host.ID "P" .P}}
 <h1>{{if .Host.Name}}{{.Host.Name}}{{else}}{{.Host.ID}}{{end}} <span class="badge lvl-{{.Host.Risk.Level}}" id="risk">risk {{.Host.Risk.Score}} ({{.Host.Risk.Level}})</span></h1>
@@ -138,14 +177,15 @@ var pageSrc = map[string]string{
 	"alerts": `{{template "top" dict "Title" "Alerts" "P" .P}}
 <h1>Alerts</h1>
 <p>Show: <a href="/alerts">open</a> · <a href="/alerts?status=acknowledged">acknowledged</a> · <a href="/alerts?status=closed">closed</a> · <a href="/alerts?status=all">all</a></p>
-<table id="alerts"><thead><tr><th>Severity</th><th>Alert</th><th>Hosts</th><th>Raised</th><th>Status</th><th>Delivery</th><th></th></tr></thead><tbody>
+<table id="alerts"><thead><tr><th>Severity</th><th>Kind</th><th>Alert</th><th>Hosts</th><th>Since / last seen</th><th>Status</th><th>Delivery</th><th></th></tr></thead><tbody>
 {{range .Alerts}}<tr class="alert" data-alert="{{.ID}}"><td><span class="badge sev-{{.Severity}}">{{.Severity}}</span></td>
-<td><strong>{{.Title}}</strong><br><span class="muted">{{.Kind}}</span> {{.Detail}}</td>
-<td>{{range .Hosts}}<a href="/hosts/{{.}}">{{.}}</a> {{end}}</td><td>{{ts .CreatedAt}}</td>
+<td class="kind">{{kindName .Alert}}{{if ne (kindName .Alert) .Kind}}<br><span class="muted">{{.Kind}}</span>{{end}}</td>
+<td><strong>{{.Title}}</strong><details {{if farmKind .Kind}}open{{end}}><summary class="muted">detail</summary>{{.Detail}}</details></td>
+<td class="hosts"><b>{{len .HostRefs}}</b> host(s):{{range .HostRefs}}<br><a href="/hosts/{{.ID}}">{{.Label}}</a>{{end}}</td><td class="when">since {{ts .CreatedAt}}<br><span class="muted">last {{ago $.Now .UpdatedAt}}</span></td>
 <td>{{.Status}}{{if .AckedBy}} by {{.AckedBy}}{{end}}{{if .ClosedBy}}, closed by {{.ClosedBy}}{{end}}</td><td>{{.Delivery}}{{if .LastError}}<br><span class="muted">{{.LastError}}</span>{{end}}</td>
 <td>{{if eq .Status "open"}}<form class="inline" method="post" action="/alerts/{{.ID}}/ack"><input type="hidden" name="csrf" value="{{$.P.CSRF}}"><input type="hidden" name="next" value="/alerts"><button type="submit" class="ack">Acknowledge</button></form>{{end}}
 {{if ne .Status "closed"}}<form class="inline" method="post" action="/alerts/{{.ID}}/close"><input type="hidden" name="csrf" value="{{$.P.CSRF}}"><input type="hidden" name="next" value="/alerts"><button type="submit" class="close">Close</button></form>{{end}}</td></tr>
-{{else}}<tr><td colspan="7" class="muted">No alerts.</td></tr>{{end}}
+{{else}}<tr><td colspan="8" class="muted">No alerts.</td></tr>{{end}}
 </tbody></table>
 {{template "bottom"}}`,
 }

@@ -176,6 +176,7 @@ func (s *Server) routes() {
 	m.Handle("POST /logout", s.page(s.logout))
 	m.Handle("GET /{$}", s.page(s.hostsPage))
 	m.Handle("GET /hosts/{id}", s.page(s.hostPage))
+	m.Handle("GET /fleet", s.page(s.fleetPage))
 	m.Handle("GET /alerts", s.page(s.alertsPage))
 	m.Handle("POST /alerts/{id}/{action}", s.page(s.alertAction))
 	m.Handle("POST /hosts/{id}/findings/{fid}/close", s.page(s.closeFindingForm))

@@ -267,17 +267,25 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request) {
-	hosts, err := s.o.Store.Hosts(r.Context())
+	d, open, err := s.fleet(r.Context())
 	if err != nil {
 		s.pageError(w, err)
 		return
 	}
-	open, err := s.o.Store.Alerts(r.Context(), "", 1000)
+	s.render(w, http.StatusOK, "hosts", map[string]any{"P": userOf(r), "Hosts": d.Hosts, "Farms": len(d.Farms), "OpenAlerts": len(open), "Now": s.o.Now()})
+}
+
+func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request) {
+	d, open, err := s.fleet(r.Context())
 	if err != nil {
 		s.pageError(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "hosts", map[string]any{"P": userOf(r), "Hosts": hosts, "OpenAlerts": len(open), "Now": s.o.Now()})
+	inFarms := 0
+	for _, f := range d.Farms {
+		inFarms += len(f.Hosts)
+	}
+	s.render(w, http.StatusOK, "fleet", map[string]any{"P": userOf(r), "Farms": d.Farms, "HostCount": len(d.Hosts), "InFarms": inFarms, "OpenAlerts": len(open), "Now": s.o.Now()})
 }
 
 func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +319,20 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "alerts", map[string]any{"P": userOf(r), "Alerts": as, "Status": status, "Now": s.o.Now()})
+	hosts, err := s.o.Store.Hosts(r.Context())
+	if err != nil {
+		s.pageError(w, err)
+		return
+	}
+	d := &fleetData{byID: map[string]*hostRow{}}
+	for _, h := range hosts {
+		d.byID[h.ID] = &hostRow{Host: h, Label: label(h)}
+	}
+	rows := make([]alertRow, 0, len(as))
+	for _, a := range as {
+		rows = append(rows, alertRow{Alert: a, HostRefs: d.refs(a.Hosts)})
+	}
+	s.render(w, http.StatusOK, "alerts", map[string]any{"P": userOf(r), "Alerts": rows, "Status": status, "Now": s.o.Now()})
 }
 
 func actionStatus(action string) (string, bool) {
