@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -362,4 +363,63 @@ func contains(xs []string, x string) bool {
 // farmSummary is a farm's one-line headline.
 func farmSummary(f farmView) string {
 	return fmt.Sprintf("%d hosts linked by %s", len(f.Hosts), strings.Join(f.Kinds, ", "))
+}
+
+// apiFarm is a farm in GET /api/v1/fleet.
+type apiFarm struct {
+	N        int             `json:"n"`
+	Severity report.Severity `json:"severity"`
+	Since    time.Time       `json:"since"`
+	Updated  time.Time       `json:"updated"`
+	Kinds    []string        `json:"kinds"`
+	Alerts   []string        `json:"alerts"`
+	Links    []apiLink       `json:"links"`
+	Hosts    []apiFarmHost   `json:"hosts"`
+}
+
+type apiLink struct {
+	store.Link
+	What string `json:"what"`
+}
+
+type apiFarmHost struct {
+	ID      string              `json:"id"`
+	Name    string              `json:"name"`
+	Risk    risk.Result         `json:"risk"`
+	Silent  bool                `json:"silent"`
+	Stopped bool                `json:"stopped"`
+	Shares  []apiShare          `json:"shares"`
+	Reasons []risk.Contribution `json:"reasons"`
+}
+
+type apiShare struct {
+	Host string   `json:"host"`
+	What []string `json:"what"`
+}
+
+func (s *Server) apiFleet(w http.ResponseWriter, r *http.Request) {
+	d, _, err := s.fleet(r.Context())
+	if err != nil {
+		s.storeError(w, err, "fleet")
+		return
+	}
+	farms := make([]apiFarm, 0, len(d.Farms))
+	for _, f := range d.Farms {
+		af := apiFarm{N: f.N, Severity: f.Severity, Since: f.Since, Updated: f.Updated, Kinds: f.Kinds}
+		for _, a := range f.Alerts {
+			af.Alerts = append(af.Alerts, a.ID)
+		}
+		for _, l := range f.Links {
+			af.Links = append(af.Links, apiLink{Link: l.Link, What: l.What})
+		}
+		for _, h := range f.Hosts {
+			ah := apiFarmHost{ID: h.ID, Name: h.Name, Risk: h.Risk, Silent: h.Silent, Stopped: h.Stopped, Reasons: h.Reasons, Shares: []apiShare{}}
+			for _, sh := range h.Shares {
+				ah.Shares = append(ah.Shares, apiShare{Host: sh.Host.ID, What: sh.What})
+			}
+			af.Hosts = append(af.Hosts, ah)
+		}
+		farms = append(farms, af)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"farms": farms})
 }

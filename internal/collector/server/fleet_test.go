@@ -112,6 +112,37 @@ func TestFleetPagesShowFarmsHostsAndLinksEscaped(t *testing.T) {
 			}
 		}
 
+		_, page = b.get("/hosts/farm-a")
+		noMarkup(t, "host", page)
+		for _, want := range []string{`id="shares"`, `href="/hosts/farm-c"`, `href="/fleet#farm-1"`, "reporting"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("host page lacks %q", want)
+			}
+		}
+
+		var fleet struct {
+			Farms []struct {
+				Kinds []string `json:"kinds"`
+				Links []struct {
+					Kind  string   `json:"kind"`
+					Hosts []string `json:"hosts"`
+				} `json:"links"`
+				Hosts []struct {
+					ID     string `json:"id"`
+					Shares []struct {
+						Host string `json:"host"`
+					} `json:"shares"`
+				} `json:"hosts"`
+			} `json:"farms"`
+		}
+		tok := addToken(t, e)
+		if resp := e.do("GET", "/api/v1/fleet", tok, nil, false, &fleet); resp.StatusCode != 200 || len(fleet.Farms) != 1 {
+			t.Fatalf("GET /api/v1/fleet: %d %+v", resp.StatusCode, fleet)
+		}
+		if f := fleet.Farms[0]; len(f.Hosts) != 3 || len(f.Links) != 2 || f.Links[0].Kind != "usb_serial" || f.Links[1].Kind != "gateway" || len(f.Hosts[0].Shares) != 2 {
+			t.Errorf("fleet API: %+v", f)
+		}
+
 		_, page = b.get("/alerts")
 		noMarkup(t, "alerts", page)
 		for _, want := range []string{"shared KVM", "co-location", "<b>3</b> host(s):", `farm-a-lap</a>`, `farm-c-lap</a>`, "since 2026-11-02"} {
@@ -145,4 +176,12 @@ func TestFleetPageSilentHost(t *testing.T) {
 	if n := strings.Count(page, `badge state-silent`); n != 3 {
 		t.Fatalf("hosts: %d silent hosts, want 3", n)
 	}
+}
+
+func addToken(t *testing.T, e *env) string {
+	t.Helper()
+	if err := e.st.AddAPIToken(t.Context(), "fleet", HashToken("fleet-tok-1"), t0); err != nil {
+		t.Fatal(err)
+	}
+	return "fleet-tok-1"
 }

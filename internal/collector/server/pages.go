@@ -157,6 +157,9 @@ var pageSrc = map[string]string{
 	"host": `{{template "top" dict "Title" .Host.ID "P" .P}}
 <h1>{{if .Host.Name}}{{.Host.Name}}{{else}}{{.Host.ID}}{{end}} <span class="badge lvl-{{.Host.Risk.Level}}" id="risk">risk {{.Host.Risk.Score}} ({{.Host.Risk.Level}})</span></h1>
 <p class="muted">id {{.Host.ID}} · agent {{.Host.AgentVersion}} · first seen {{ts .Host.FirstSeen}} · last seen {{ago .Now .Host.LastSeen}} · last heartbeat {{ago .Now .Host.LastHeartbeat}}{{if .Host.LastEvent}} ({{.Host.LastEvent}}){{end}}</p>
+<p id="agent-state">{{template "agent" args "H" .Row "Now" .Now}}</p>
+{{if .Row.Farm}}<h2>Shares infrastructure with (<a href="/fleet#farm-{{.Row.Farm}}">farm {{.Row.Farm}}</a>)</h2>
+<div id="shares">{{template "shares" .Row}}</div>{{end}}
 <h2>Why this risk</h2>
 <table id="risk-explanation"><thead><tr><th>Points</th><th>Reason</th><th>Rule</th></tr></thead><tbody>
 {{range .Host.Risk.Contributions}}<tr><td>{{printf "%.1f" .Points}}</td><td>{{.Reason}}</td><td>{{.Rule}}</td></tr>{{else}}<tr><td colspan="3" class="muted">No open findings.</td></tr>{{end}}

@@ -309,7 +309,16 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, err)
 		return
 	}
-	s.render(w, http.StatusOK, "host", map[string]any{"P": userOf(r), "Host": h, "Findings": fs, "Timeline": timelineRows(evs), "Now": s.o.Now()})
+	d, _, err := s.fleet(r.Context())
+	if err != nil {
+		s.pageError(w, err)
+		return
+	}
+	row := d.byID[id]
+	if row == nil {
+		row = &hostRow{Host: h, Label: label(h)}
+	}
+	s.render(w, http.StatusOK, "host", map[string]any{"P": userOf(r), "Host": h, "Row": row, "Findings": fs, "Timeline": timelineRows(evs), "Now": s.o.Now()})
 }
 
 func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
