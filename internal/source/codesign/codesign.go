@@ -7,6 +7,11 @@
 // peinfo.Verify for Authenticode (Windows PE) and macho.Verify for Apple
 // code signatures. Both are pure Go and run on every OS, so a snapshot
 // taken on one machine can be checked on another.
+//
+// On Windows, OSVerifyPE also asks WinVerifyTrust about a PE file on this
+// machine (the OS root store, revocation from the local cache, and system
+// catalogs for files without an embedded signature) and Combine gives the
+// weaker of the two verdicts; elsewhere OSVerifyPE returns the Go verdict.
 package codesign
 
 import (
@@ -56,6 +61,13 @@ type Verdict struct {
 	// Timestamp is the signing time vouched for by a verified timestamp
 	// countersignature, when there is one.
 	Timestamp *time.Time `json:"timestamp,omitempty"`
+	// Source is where the signature is: SourceEmbedded, or SourceCatalog
+	// for a Windows system file whose hash a signed system catalog lists
+	// (set when WinVerifyTrust checked the file, on Windows).
+	Source string `json:"source,omitempty"`
+	// Verifier says who decided: VerifierFarmwatch (empty: the pure Go
+	// verifier alone), VerifierWinVerifyTrust or VerifierBoth.
+	Verifier string `json:"verifier,omitempty"`
 }
 
 // String is "status: reason".
@@ -74,6 +86,10 @@ type Trust struct {
 	// are trusted. Tests set it so that the result does not depend on the
 	// machine.
 	NoSystemRoots bool
+	// NoOSVerifier leaves the operating system's verifier out (Windows:
+	// WinVerifyTrust, which knows only the OS store): the pure Go verifier
+	// alone decides. NoSystemRoots implies it.
+	NoOSVerifier bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
@@ -88,6 +104,12 @@ func (t *Trust) now() time.Time {
 		return t.Now()
 	}
 	return time.Now()
+}
+
+// UseOSVerifier reports whether the operating system's verifier is
+// consulted for files on this machine.
+func (t *Trust) UseOSVerifier() bool {
+	return t == nil || (!t.NoSystemRoots && !t.NoOSVerifier)
 }
 
 // Clock returns the current time on t's clock.

@@ -64,6 +64,11 @@ type Identity struct {
 	BuildID string `json:"build_id,omitempty"`
 	// Signature is the verdict on the code signature.
 	Signature codesign.Verdict `json:"signature"`
+	// SignatureSource is where a PE's signature was found on Windows:
+	// "embedded", or "catalog" for a system file whose hash a signed
+	// system catalog lists (empty elsewhere: only the embedded signature
+	// is read).
+	SignatureSource string `json:"signature_source,omitempty"`
 	// Errors are what could not be read (a malformed version resource, a
 	// truncated signature ...).
 	Errors []string `json:"errors,omitempty"`
@@ -103,6 +108,15 @@ func Read(path string, trust *codesign.Trust) (*Identity, error) {
 	case magic[0] == 'M' && magic[1] == 'Z':
 		id.Format = FormatPE
 		readPE(f, st.Size(), id, trust)
+		if id.Signature.Status != codesign.Unverified {
+			// On Windows, WinVerifyTrust's verdict too (the OS store,
+			// revocation, system catalogs); elsewhere unchanged.
+			id.Signature = codesign.OSVerifyPE(path, id.Signature, trust)
+			if id.Signer == "" {
+				id.Signer = id.Signature.Signer
+			}
+		}
+		id.SignatureSource = id.Signature.Source
 	case isMachO(magic[:]):
 		id.Format = FormatMachO
 		if bytes.Equal(magic[:], []byte{0xca, 0xfe, 0xba, 0xbe}) || bytes.Equal(magic[:], []byte{0xca, 0xfe, 0xba, 0xbf}) {

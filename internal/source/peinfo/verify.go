@@ -41,10 +41,16 @@ var (
 	errTimestampNotSigned = codesign.ErrTimestampMismatch
 )
 
-// VerifyFile is Verify on the file at path. A file that cannot be read is
-// Unverified.
+// VerifyFile is Verify on the file at path, then, on Windows, combined
+// with WinVerifyTrust's verdict on the same file (codesign.OSVerifyPE:
+// the weaker wins; a file without an embedded signature is looked up in
+// the system catalogs). A file that cannot be read is Unverified.
 func VerifyFile(path string, trust *codesign.Trust) codesign.Verdict {
-	return codesign.VerifyPath(path, trust, Verify)
+	v := codesign.VerifyPath(path, trust, Verify)
+	if v.Status == codesign.Unverified {
+		return v
+	}
+	return codesign.OSVerifyPE(path, v, trust)
 }
 
 // Verify checks the Authenticode signature of the PE image in r (size
@@ -66,7 +72,7 @@ func VerifyFile(path string, trust *codesign.Trust) codesign.Verdict {
 //
 // Only the first signature is checked (nested signatures are not).
 // Catalog-signed system files carry no embedded signature and read as
-// Unsigned.
+// Unsigned here; VerifyFile on Windows finds their catalog.
 func Verify(r io.ReaderAt, size int64, trust *codesign.Trust) codesign.Verdict {
 	if trust == nil {
 		trust = &codesign.Trust{}
