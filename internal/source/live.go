@@ -106,12 +106,7 @@ func (s *LiveSource) Processes(ctx context.Context) ([]Process, error) {
 		if p.Name == "" && p.Exe == "" && len(p.Cmdline) == 0 {
 			continue // exited while we looked
 		}
-		if p.Exe != "" {
-			id := s.exeIdentity(p.Exe)
-			p.Signer, p.Company, p.Product, p.OriginalFilename = id.Signer, id.Company, id.Product, id.OriginalFilename
-			p.BundleID, p.TeamID, p.Package = id.BundleID, id.TeamID, id.Package
-			p.Signature, p.SignatureReason, p.SHA256 = id.Signature, id.SignatureReason, id.SHA256
-		}
+		s.fillIdentity(&p)
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -44,6 +45,7 @@ type listenKey struct {
 type procName struct {
 	name, exe string
 	identity  map[string]string
+	at        time.Time // when read (one-process reads)
 }
 
 func nameOf(p source.Process) procName {
@@ -57,7 +59,7 @@ func nameOf(p source.Process) procName {
 	if len(id) == 0 {
 		id = nil
 	}
-	return procName{p.Name, p.Exe, id}
+	return procName{name: p.Name, exe: p.Exe, identity: id}
 }
 
 func newConnTable(src source.Source, minAge time.Duration) *connTable {
@@ -99,7 +101,25 @@ func (t *connTable) refresh(ctx context.Context) ([]source.Connection, error) {
 			missing = true
 		}
 	}
-	if missing || t.names == nil {
+	if lk, ok := t.src.(source.ConnLookup); ok && !t.src.Snapshot() {
+		// Only the new pids, one process each (Windows: OpenProcess and
+		// QueryFullProcessImageName), never the whole process list.
+		if t.names == nil || len(t.names) > 4096 {
+			t.names = map[int32]procName{}
+		}
+		for _, c := range conns {
+			if !missing {
+				break
+			}
+			if _, ok := t.names[c.PID]; !ok && c.PID != 0 {
+				var n procName
+				if p, err := lk.Process(ctx, c.PID); err == nil {
+					n = nameOf(p)
+				}
+				t.names[c.PID] = n
+			}
+		}
+	} else if missing || t.names == nil {
 		if ps, err := t.src.Processes(ctx); err == nil {
 			t.names = make(map[int32]procName, len(ps))
 			for _, p := range ps {
@@ -139,7 +159,16 @@ const lowPriorityAge = time.Minute
 // port is a local listener (an inbound session belongs to the service),
 // else the client end. A miss re-reads the table if it is older than
 // minAge (urgent: medium severity or above) or lowPriorityAge.
+//
+// Where the source can ask the OS about one connection (Linux: one
+// sock_diag request and a /proc search for the socket's inode), that is
+// all a lookup does: no connection table, no process listing.
 func (t *connTable) owner(ctx context.Context, proto string, client, server netip.AddrPort, urgent bool) (network.Owner, bool) {
+	if lk, ok := t.src.(source.ConnLookup); ok && !t.src.Snapshot() {
+		if o, found, handled := t.ownerByLookup(ctx, lk, proto, client, server, urgent); handled {
+			return o, found
+		}
+	}
 	maxAge := t.minAge
 	if !urgent && maxAge < lowPriorityAge {
 		maxAge = lowPriorityAge
@@ -187,6 +216,57 @@ func (t *connTable) owner(ctx context.Context, proto string, client, server neti
 		}
 	}
 	return network.Owner{}, false
+}
+
+// nameTTL is how long a pid's name is trusted by the one-connection
+// path before it is read again (pids are reused).
+const nameTTL = time.Minute
+
+// ownerByLookup asks the OS about the server end first (an inbound
+// session belongs to the service; for an outbound flow the server end is
+// not here and the kernel says so at once), then the client end, and
+// reads only the owning process. handled is false where the OS cannot be
+// asked about one connection (the caller reads the table).
+func (t *connTable) ownerByLookup(ctx context.Context, lk source.ConnLookup, proto string, client, server netip.AddrPort, urgent bool) (o network.Owner, found, handled bool) {
+	for _, end := range [][2]netip.AddrPort{{server, client}, {client, server}} {
+		c, err := lk.LookupConnection(ctx, proto, end[0], end[1])
+		if errors.Is(err, source.ErrLookupUnsupported) {
+			return network.Owner{}, false, false
+		}
+		if err != nil || c.PID == 0 {
+			continue
+		}
+		t.mu.Lock()
+		n := t.nameOfPID(ctx, lk, c.PID)
+		o = network.Owner{PID: c.PID, Process: n.name, Exe: n.exe, Identity: n.identity}
+		if c.TCP != nil {
+			o.RTTms = c.TCP.RTTms
+		}
+		if urgent {
+			o.SHA256 = t.hashes.sum(t.src.Root(), o.Exe)
+		}
+		t.mu.Unlock()
+		return o, true, true
+	}
+	return network.Owner{}, false, true
+}
+
+// nameOfPID reads one process's name (cached for nameTTL; the cache is
+// bounded). Called with mu held.
+func (t *connTable) nameOfPID(ctx context.Context, lk source.ConnLookup, pid int32) procName {
+	if n, ok := t.names[pid]; ok && time.Since(n.at) < nameTTL {
+		return n
+	}
+	if t.names == nil || len(t.names) > 1024 {
+		t.names = map[int32]procName{}
+	}
+	var n procName
+	if p, err := lk.Process(ctx, pid); err == nil {
+		n = nameOf(p)
+	}
+	n.at = time.Now()
+	t.names[pid] = n
+	return n
 }
 
 // rows reads the table now and converts it to the engine's input.

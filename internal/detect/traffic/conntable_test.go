@@ -2,12 +2,19 @@ package traffic
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/farmwatch/farmwatch/internal/source"
+	"github.com/farmwatch/farmwatch/internal/testenv"
 )
 
 // changingSource is a live-like source whose tables the test edits
@@ -99,5 +106,95 @@ func TestConnTableUnconnectedUDP(t *testing.T) {
 	}
 	if o, ok := tbl.owner(ctx, "udp", netip.MustParseAddrPort("10.0.0.1:41000"), netip.MustParseAddrPort("198.51.100.2:53"), false); ok {
 		t.Errorf("a remote DNS server's port attributed to a local socket: %+v", o)
+	}
+}
+
+// countingLive is the real live source, counting whole-table reads.
+type countingLive struct {
+	*source.LiveSource
+	mu                 sync.Mutex
+	listings, tableRds int
+}
+
+func (s *countingLive) Processes(ctx context.Context) ([]source.Process, error) {
+	s.mu.Lock()
+	s.listings++
+	s.mu.Unlock()
+	return s.LiveSource.Processes(ctx)
+}
+
+func (s *countingLive) Connections(ctx context.Context) ([]source.Connection, error) {
+	s.mu.Lock()
+	s.tableRds++
+	s.mu.Unlock()
+	return s.LiveSource.Connections(ctx)
+}
+
+// TestOwnerOneConnectionLive attributes a real connection to a real socat
+// server on loopback by its endpoints alone: the server end first (socat:
+// pid, exe, hash, kernel RTT), without reading the connection table or
+// listing processes; once closed, nothing is attributed.
+func TestOwnerOneConnectionLive(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("one-connection lookup is Linux's")
+	}
+	socat, err := exec.LookPath("socat")
+	if err != nil {
+		testenv.Missing(t, "socat (Debian package socat)")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // socat takes the port
+	cmd := exec.CommandContext(ctx, socat, fmt.Sprintf("TCP4-LISTEN:%d,bind=127.0.0.1,reuseaddr", port), "EXEC:cat")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var cl net.Conn
+	for cl == nil {
+		if cl, err = net.Dial("tcp4", ln.Addr().String()); err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("socat never listened: %v", err)
+			}
+			runtime.Gosched()
+		}
+	}
+	defer cl.Close()
+	if _, err := cl.Write([]byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(cl, make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	live, err := source.NewLive(ctx, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &countingLive{LiveSource: live}
+	tbl := newConnTable(src, 5*time.Second)
+	client := netip.MustParseAddrPort(cl.LocalAddr().String())
+	server := netip.MustParseAddrPort(cl.RemoteAddr().String())
+	o, ok := tbl.owner(ctx, "tcp", client, server, true)
+	if !ok {
+		t.Fatal("no owner")
+	}
+	real, _ := filepath.EvalSymlinks(socat)
+	if o.PID != int32(cmd.Process.Pid) || o.Process != "socat" || (o.Exe != real && o.Exe != socat) || o.SHA256 == "" || o.RTTms <= 0 {
+		t.Errorf("owner = %+v, want socat (pid %d) with hash and kernel RTT", o, cmd.Process.Pid)
+	}
+	if src.listings != 0 || src.tableRds != 0 {
+		t.Errorf("%d process listings and %d table reads for one attribution", src.listings, src.tableRds)
+	}
+	cl.Close()
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if o, ok := tbl.owner(ctx, "tcp", client, server, true); ok {
+		t.Errorf("closed connection attributed to %+v", o)
 	}
 }
