@@ -103,6 +103,14 @@ func matchGoModule(r io.ReaderAt, size int64, ix *index) (int, string) {
 	return best, fmt.Sprintf("Go build info names module %s (main package %s)", info.Module, info.Path)
 }
 
+// scanChunk is how much of a file scanMarkers holds at once.
+const scanChunk = 256 << 10
+
+// scanBufs recycles scanMarkers' buffer: one scan reads tens of binaries
+// one after another, and a fresh buffer per binary was most of the
+// agent's start-up garbage (and so of its peak RSS).
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, 0, scanChunk+4096); return &b }}
+
 // scanMarkers streams r (at most limit bytes) looking for any marker. Chunks
 // overlap by the longest marker so none is missed at a boundary.
 func scanMarkers(ctx context.Context, r io.Reader, markers []marker, limit int64) (int, string) {
@@ -113,16 +121,20 @@ func scanMarkers(ctx context.Context, r io.Reader, markers []marker, limit int64
 	if longest == 0 {
 		return -1, ""
 	}
-	const chunk = 1 << 20
-	buf := make([]byte, 0, chunk+longest)
+	bp := scanBufs.Get().(*[]byte)
+	defer scanBufs.Put(bp)
+	if cap(*bp) < scanChunk+longest {
+		*bp = make([]byte, 0, scanChunk+longest)
+	}
+	buf := (*bp)[:0]
 	lr := io.LimitReader(r, limit)
-	tmp := make([]byte, chunk)
 	for {
 		if ctx.Err() != nil {
 			return -1, ""
 		}
-		n, err := io.ReadFull(lr, tmp)
-		buf = append(buf, tmp[:n]...)
+		keep := len(buf)
+		n, err := io.ReadFull(lr, buf[keep:keep+scanChunk])
+		buf = buf[:keep+n]
 		for _, m := range markers {
 			if bytes.Contains(buf, m.bytes) {
 				return m.tool, string(m.bytes)
@@ -131,7 +143,7 @@ func scanMarkers(ctx context.Context, r io.Reader, markers []marker, limit int64
 		if err != nil {
 			return -1, ""
 		}
-		keep := min(len(buf), longest-1)
+		keep = min(len(buf), longest-1)
 		copy(buf, buf[len(buf)-keep:])
 		buf = buf[:keep]
 	}
