@@ -357,7 +357,7 @@ func TestSharedInfrastructureAlert(t *testing.T) {
 			t.Fatalf("alerts = %+v", r.Alerts)
 		}
 		a := r.Alerts[0]
-		if a.Kind != store.AlertSharedInfra || strings.Join(a.Hosts, ",") != "h1,h2" || !strings.Contains(a.Title, `USB serial "5a17c0de"`) || !strings.Contains(a.Detail, "h1, h2") {
+		if a.Kind != store.AlertSharedInfra || strings.Join(a.Hosts, ",") != "h1,h2" || !strings.Contains(a.Title, `USB serial "5a17c0de"`) || !strings.Contains(a.Detail, "h1-lap (h1), h2-lap (h2)") {
 			t.Fatalf("alert = %+v", a)
 		}
 		// A third host widens the same alert instead of raising another.

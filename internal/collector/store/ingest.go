@@ -354,11 +354,15 @@ func (s *Store) correlate(ctx context.Context, tx *wtx, hostID string, touched m
 			}
 		}
 		what := correlate.Describe(ind.Kind, value, f.Tool)
+		names, err := s.hostLabels(ctx, tx, hosts)
+		if err != nil {
+			return err
+		}
 		a := &Alert{
 			DedupKey: "shared:" + ind.Kind + ":" + ind.Value,
 			Kind:     AlertSharedInfra, Severity: report.SeverityCritical, Category: string(f.Category), Tool: f.Tool,
 			Title:  fmt.Sprintf("Shared farm infrastructure: %s seen on %d hosts", what, len(hosts)),
-			Detail: fmt.Sprintf("The same %s is reported by hosts %s. One device, peer or remote-desktop identity serving several corporate laptops points at a laptop farm.", what, strings.Join(hosts, ", ")),
+			Detail: fmt.Sprintf("The same %s is reported by hosts %s. One device, peer or remote-desktop identity serving several corporate laptops points at a laptop farm.", what, strings.Join(names, ", ")),
 			Hosts:  hosts,
 		}
 		inserted, err := s.insertAlert(ctx, tx, a, now, pol)
