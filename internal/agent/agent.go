@@ -238,7 +238,7 @@ func (a *Agent) schedule(ctx context.Context, src source.Source, pl *pipeline.Pi
 				h.Error = errs[0].Error()
 			}
 			a.setHealth(due.Name, h)
-			if err := pl.Submit(fs); err != nil {
+			if err := pl.SubmitRun(due.Name, fs, len(errs) == 0); err != nil {
 				a.Logger.Error("report_failed", zap.String("detector", due.Name), zap.Error(err))
 			}
 			next[due.Name] = time.Now().Add(jitter(due.Interval))

@@ -118,7 +118,7 @@ func (l *liveSet) stream(name string, st detect.Streamer) func(ctx context.Conte
 			for _, e := range errs {
 				dlog.Warn("invalid_finding", zap.Error(e))
 			}
-			if err := l.pl.Submit(done); err != nil {
+			if err := l.pl.SubmitRun(name, done, false); err != nil {
 				dlog.Error("report_failed", zap.Error(err))
 			}
 			a.setHealth(name, report.DetectorHealth{OK: true, LastRun: time.Now().UTC()})

@@ -87,7 +87,7 @@ func Run(ctx context.Context, c config.Config, log *zap.Logger, ready func(addr 
 	}
 	disp.Metrics = srv.DeliveryMetrics()
 	silence := &alert.SilenceChecker{Store: st, Policy: policy, Log: log.Named("silence"), Now: time.Now,
-		Missed: c.SilenceHeartbeats, Interval: 30 * time.Second, OnAlert: func(store.Alert) { disp.Wake() }}
+		Missed: c.SilenceHeartbeats, Interval: time.Duration(c.SilenceCheckEvery), OnAlert: func(a store.Alert) { srv.AlertRaised(a); disp.Wake() }}
 
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -184,7 +184,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 		}
 	}
 	r := c.Report
-	if r.DedupWindow < 0 || r.HeartbeatInterval < 0 || r.SpoolMaxBytes < 0 {
+	if r.DedupWindow < 0 || r.ReportEvery < 0 || r.HeartbeatInterval < 0 || r.SpoolMaxBytes < 0 {
 		return &Error{File: name, Line: lineOf(root, "report"), Key: "report", Msg: "durations and sizes must not be negative"}
 	}
 	if err := pipeline.ValidateFormat(r.Format); err != nil {

@@ -118,6 +118,24 @@ type Finding struct {
 	// pipeline; a fresh finding has Count 1.
 	Count    int        `json:"count,omitempty"`
 	LastSeen *time.Time `json:"last_seen,omitempty"`
+	// Update marks a re-report of a finding already sent (same id) that is
+	// still present: Count is the sightings since the previous report.
+	// Ended (with Update) says it is no longer seen; LastSeen is when it
+	// was last observed.
+	Update bool `json:"update,omitempty"`
+	Ended  bool `json:"ended,omitempty"`
+	// Source is where the finding came from when it was not observed live
+	// on the host (an offline capture analysis attached to the host).
+	Source *FindingSource `json:"source,omitempty"`
+}
+
+// FindingSource names an offline input a finding was derived from.
+type FindingSource struct {
+	// Kind is "pcap" for a capture file analysed with `farmwatch-agent pcap`.
+	Kind string `json:"kind"`
+	// File is the capture's base name, SHA256 the hex digest of its bytes.
+	File   string `json:"file,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // StableID derives a finding id from the parts that identify the same

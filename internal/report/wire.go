@@ -31,12 +31,17 @@ type Heartbeat struct {
 	UptimeSeconds   int64                     `json:"uptime_seconds"`
 	IntervalSeconds int64                     `json:"interval_seconds"`
 	Detectors       map[string]DetectorHealth `json:"detectors,omitempty"`
-	SpoolBytes      int64                     `json:"spool_bytes"`
-	SpoolDropped    uint64                    `json:"spool_dropped"`
-	Event           string                    `json:"event,omitempty"`
-	SleptSeconds    int64                     `json:"slept_seconds,omitempty"`
-	CPUPercent      float64                   `json:"cpu_percent"`
-	RSSBytes        uint64                    `json:"rss_bytes"`
+	// SpoolBytes is the spools' size on disk (acknowledged records still
+	// in their segment included); SpoolPending and SpoolPendingBytes are
+	// the records not yet acknowledged by the receiver (the backlog).
+	SpoolBytes        int64   `json:"spool_bytes"`
+	SpoolPending      int64   `json:"spool_pending"`
+	SpoolPendingBytes int64   `json:"spool_pending_bytes"`
+	SpoolDropped      uint64  `json:"spool_dropped"`
+	Event             string  `json:"event,omitempty"`
+	SleptSeconds      int64   `json:"slept_seconds,omitempty"`
+	CPUPercent        float64 `json:"cpu_percent"`
+	RSSBytes          uint64  `json:"rss_bytes"`
 	// Capture has the counters of each running live capture.
 	Capture []CaptureStats `json:"capture,omitempty"`
 	// Network is where the host is attached, hashed with the fleet key;

@@ -46,6 +46,8 @@ type Config struct {
 	MaxBodyBytes      int64    `yaml:"max_body_bytes"`
 	MaxInflight       int      `yaml:"max_inflight"`
 	SilenceHeartbeats int      `yaml:"silence_heartbeats"`
+	// SilenceCheckEvery is how often silent hosts are looked for (default 30 s).
+	SilenceCheckEvery Duration `yaml:"silence_check_every"`
 	Alerts            Alerts   `yaml:"alerts"`
 	Web               Web      `yaml:"web"`
 	// Colocation configures the co-location alert (docs/collector.md).
@@ -264,6 +266,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxInflight < 1 {
 		bad("max_inflight %d: at least 1", c.MaxInflight)
+	}
+	if c.SilenceCheckEvery < 0 {
+		bad("silence_check_every must not be negative")
 	}
 	if c.SilenceHeartbeats < 1 {
 		bad("silence_heartbeats %d: at least 1", c.SilenceHeartbeats)

@@ -3,8 +3,10 @@
 // and confidence (the strongest finding of a category fully, further ones a
 // little), and combinations that together describe a laptop farm — remote-
 // access hardware, a remote-control session and a VPN or relay — add a bonus
-// far above what each signal is worth alone. The Explanation lists every
-// contribution so an analyst can see why a host scores what it does.
+// far above what each signal is worth alone. Fleet signals add to that: a
+// host that shares infrastructure (a KVM, a remote peer, a network) with a
+// high- or critical-risk host, and a host gone silent. The Explanation lists
+// every contribution so an analyst can see why a host scores what it does.
 package risk
 
 import (
@@ -87,16 +89,24 @@ var Combinations = []Combination{
 
 // Contribution is one line of the explanation.
 type Contribution struct {
-	FindingID string          `json:"finding_id,omitempty"`
-	Rule      string          `json:"rule,omitempty"`
-	Category  report.Category `json:"category,omitempty"`
-	Points    float64         `json:"points"`
-	Reason    string          `json:"reason"`
+	// Kind is "fleet" or "silence" for a fleet signal, "" for a finding
+	// or a combination.
+	Kind      string `json:"kind,omitempty"`
+	FindingID string `json:"finding_id,omitempty"`
+	// Host is the other host of a fleet signal.
+	Host     string          `json:"host,omitempty"`
+	Rule     string          `json:"rule,omitempty"`
+	Category report.Category `json:"category,omitempty"`
+	Points   float64         `json:"points"`
+	Reason   string          `json:"reason"`
 }
 
 // Result is a host's score with its explanation.
 type Result struct {
-	Score         int            `json:"score"`
+	Score int `json:"score"`
+	// Base is the score from the host's own findings alone (what fleet
+	// signals of other hosts weigh, so hosts do not inflate each other).
+	Base          int            `json:"base"`
 	Level         string         `json:"level"`
 	Contributions []Contribution `json:"contributions"`
 }
@@ -158,6 +168,7 @@ func Score(open []report.Finding) Result {
 		}
 	}
 	res.Score = int(math.Round(math.Min(total, Max)))
+	res.Base = res.Score
 	res.Level = Level(res.Score)
 	if res.Contributions == nil {
 		res.Contributions = []Contribution{}
@@ -187,3 +198,67 @@ func base(f report.Finding) float64 {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// Fleet signal weights.
+const (
+	// SharedWithCritical and SharedWithHigh are added when the host shares
+	// infrastructure with a host whose own findings score critical or high
+	// (the strongest such link counts).
+	SharedWithCritical = 30
+	SharedWithHigh     = 15
+	// Silent is added while the host's heartbeat is overdue (a laptop
+	// switched off or its agent blocked is what a farm does before a check).
+	Silent = 15
+)
+
+// Link is infrastructure the host shares with another host, from an open
+// fleet alert.
+type Link struct {
+	// What the alert says is shared ("shared KVM USB serial …", "network").
+	What string
+	// Host is the other host, Base its score from its own findings.
+	Host string
+	Base int
+}
+
+// Fleet is what the rest of the fleet says about a host.
+type Fleet struct {
+	Links []Link
+	// Silent is set while a host_silent alert is open, with SilentSince
+	// its last heartbeat ("" unknown).
+	Silent      bool
+	SilentSince string
+}
+
+// ScoreFleet is Score plus the fleet signals.
+func ScoreFleet(open []report.Finding, fl Fleet) Result {
+	res := Score(open)
+	total := float64(res.Score)
+	var best *Link
+	for i := range fl.Links {
+		l := &fl.Links[i]
+		if l.Base >= 50 && (best == nil || l.Base > best.Base || l.Base == best.Base && l.Host < best.Host) {
+			best = l
+		}
+	}
+	if best != nil {
+		pts, lvl := float64(SharedWithHigh), Level(best.Base)
+		if best.Base >= 80 {
+			pts = SharedWithCritical
+		}
+		res.Contributions = append(res.Contributions, Contribution{Kind: "fleet", Host: best.Host, Points: pts,
+			Reason: fmt.Sprintf("fleet: shares %s with %s-risk host %s (score %d)", best.What, lvl, best.Host, best.Base)})
+		total += pts
+	}
+	if fl.Silent {
+		reason := "fleet: host silent (heartbeat overdue)"
+		if fl.SilentSince != "" {
+			reason = fmt.Sprintf("fleet: host silent since %s (heartbeat overdue)", fl.SilentSince)
+		}
+		res.Contributions = append(res.Contributions, Contribution{Kind: "silence", Points: Silent, Reason: reason})
+		total += Silent
+	}
+	res.Score = int(math.Round(math.Min(total, Max)))
+	res.Level = Level(res.Score)
+	return res
+}

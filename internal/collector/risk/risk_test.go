@@ -64,3 +64,25 @@ func TestScoreDetails(t *testing.T) {
 		t.Fatalf("cap = %d", r.Score)
 	}
 }
+
+// Sharing infrastructure with a critical host and going silent raise a
+// host's score, each with its reason; a link to a low-risk host does not;
+// Base stays the own-findings score.
+func TestFleetSignals(t *testing.T) {
+	hw := f("hw", report.CategoryRemoteAccessHardware, report.SeverityHigh, 0.9)
+	own := Score([]report.Finding{hw})
+	low := ScoreFleet([]report.Finding{hw}, Fleet{Links: []Link{{What: "KVM USB serial X", Host: "b", Base: 20}}})
+	if low.Score != own.Score || len(low.Contributions) != len(own.Contributions) {
+		t.Fatalf("link to a low-risk host changed the score: %+v", low)
+	}
+	crit := ScoreFleet([]report.Finding{hw}, Fleet{Links: []Link{{What: "KVM USB serial X", Host: "b", Base: 60}, {What: "KVM USB serial X", Host: "c", Base: 95}}})
+	last := crit.Contributions[len(crit.Contributions)-1]
+	if crit.Score != own.Score+SharedWithCritical || crit.Base != own.Score || last.Kind != "fleet" || last.Host != "c" ||
+		!strings.Contains(last.Reason, "critical-risk host c (score 95)") || !strings.Contains(last.Reason, "KVM USB serial X") {
+		t.Fatalf("shared with a critical host: %+v", crit)
+	}
+	silent := ScoreFleet(nil, Fleet{Silent: true, SilentSince: "2026-12-06T20:00:00Z"})
+	if silent.Score != Silent || silent.Base != 0 || silent.Contributions[0].Kind != "silence" || !strings.Contains(silent.Contributions[0].Reason, "silent since 2026-12-06T20:00:00Z") {
+		t.Fatalf("silent host: %+v", silent)
+	}
+}

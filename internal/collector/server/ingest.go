@@ -214,6 +214,7 @@ func (s *Server) ingestLocked(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countItems(res)
+	s.agentGauges(req.Host.ID, req.Batch)
 	for _, a := range res.Widened {
 		s.o.Log.Info("alert_widened", zap.String("alert", a.DedupKey), zap.String("kind", a.Kind), zap.Strings("hosts", a.Hosts), zap.String("title", a.Title))
 		if s.o.OnAlert != nil {
@@ -236,6 +237,30 @@ func (s *Server) countItems(res store.IngestResult) {
 	}
 	for k, n := range res.DuplicateKinds {
 		s.m.items.WithLabelValues("duplicate", k).Add(float64(n))
+	}
+}
+
+// agentGauges sets the host's capture and spool gauges from the batch's
+// newest heartbeat.
+func (s *Server) agentGauges(hostID string, items []store.Item) {
+	var hb *store.Heartbeat
+	var seq int64
+	for i := range items {
+		if it := &items[i]; it.Kind == store.KindHeartbeat && it.Heartbeat != nil && (hb == nil || it.Seq > seq) {
+			hb, seq = it.Heartbeat, it.Seq
+		}
+	}
+	if hb == nil {
+		return
+	}
+	for _, c := range hb.Capture {
+		for name, v := range map[string]uint64{"packets": c.Packets, "kernel_packets": c.KernelPackets, "kernel_drops": c.KernelDrops,
+			"kernel_freezes": c.KernelFreezes, "pauses": c.Pauses} {
+			s.m.capture.WithLabelValues(hostID, c.Interface, name).Set(float64(v))
+		}
+	}
+	for name, v := range map[string]int64{"pending": hb.SpoolPending, "pending_bytes": hb.SpoolPendingBytes, "bytes": hb.SpoolBytes, "dropped": hb.SpoolDropped} {
+		s.m.spool.WithLabelValues(hostID, name).Set(float64(v))
 	}
 }
 

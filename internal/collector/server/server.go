@@ -78,6 +78,8 @@ type metrics struct {
 	alerts     *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
 	networks   *prometheus.CounterVec
+	capture    *prometheus.GaugeVec
+	spool      *prometheus.GaugeVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -103,7 +105,13 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "farmwatch_alert_deliveries_total",
 			Help: "Alert delivery attempts by sink and result."}, []string{"sink", "result"}),
 	}
-	reg.MustRegister(m.requests, m.items, m.duration, m.inflight, m.enrolls, m.alerts, m.deliveries, m.networks)
+	m.capture = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "farmwatch_agent_capture",
+		Help: "Each host's live-capture counters from its latest heartbeat (since the capture started): packets analysed, kernel_packets, kernel_drops, kernel_freezes, pauses."},
+		[]string{"host", "interface", "counter"})
+	m.spool = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "farmwatch_agent_spool",
+		Help: "Each host's spool from its latest heartbeat: pending records, pending_bytes (not yet delivered), bytes on disk, dropped records."},
+		[]string{"host", "what"})
+	reg.MustRegister(m.requests, m.items, m.duration, m.inflight, m.enrolls, m.alerts, m.deliveries, m.networks, m.capture, m.spool)
 	return m
 }
 
@@ -149,6 +157,13 @@ func (s *Server) DeliveryMetrics() alert.Metrics {
 		Delivered: func(sink string) { s.m.deliveries.WithLabelValues(sink, "delivered").Inc() },
 		Failed:    func(sink string) { s.m.deliveries.WithLabelValues(sink, "failed").Inc() },
 	}
+}
+
+// AlertRaised counts an alert raised outside ingest (a silent host, found
+// by the silence checker) in farmwatch_alerts_raised_total, like the alerts
+// ingest raises.
+func (s *Server) AlertRaised(a store.Alert) {
+	s.m.alerts.WithLabelValues(a.Kind).Inc()
 }
 
 // Handler returns the root handler.

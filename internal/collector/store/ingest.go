@@ -28,15 +28,16 @@ ON CONFLICT (kind, value, host_id) DO NOTHING`
 	qRefreshIndicator = "UPDATE indicators SET last_seen = ?, finding_id = ? WHERE kind = ? AND value = ? AND host_id = ?"
 	qRiskFindings     = "SELECT id, rule, category, severity, confidence FROM findings WHERE host_id = ? AND status <> 'closed' AND allowed = 0"
 	qUpdateRisk       = "UPDATE hosts SET risk_score = ?, risk_explanation = ? WHERE id = ?"
-	qUpsertFinding    = `INSERT INTO findings (host_id, id, detector, rule, category, tool, severity, confidence, allowed, summary, evidence, first_seen, last_seen, count, status, opened_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
+	qUpsertFinding    = `INSERT INTO findings (host_id, id, detector, rule, category, tool, severity, confidence, allowed, summary, evidence, first_seen, last_seen, count, status, opened_at, ended_at, source)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
 ON CONFLICT (host_id, id) DO UPDATE SET
   count = findings.count + excluded.count,
   first_seen = CASE WHEN excluded.first_seen < findings.first_seen THEN excluded.first_seen ELSE findings.first_seen END,
   last_seen = CASE WHEN excluded.last_seen > findings.last_seen THEN excluded.last_seen ELSE findings.last_seen END,
   detector = excluded.detector, rule = excluded.rule, category = excluded.category, tool = excluded.tool,
   severity = excluded.severity, confidence = excluded.confidence, allowed = excluded.allowed,
-  summary = excluded.summary, evidence = excluded.evidence,
+  summary = excluded.summary, evidence = excluded.evidence, ended_at = excluded.ended_at,
+  source = CASE WHEN excluded.source <> '' THEN excluded.source ELSE findings.source END,
   status = CASE WHEN findings.status = 'closed' THEN 'open' ELSE findings.status END,
   closed_at = CASE WHEN findings.status = 'closed' THEN 0 ELSE findings.closed_at END,
   closed_by = CASE WHEN findings.status = 'closed' THEN '' ELSE findings.closed_by END,
@@ -44,7 +45,18 @@ ON CONFLICT (host_id, id) DO UPDATE SET
 RETURNING opened_at`
 )
 
-var hotQueries = []string{qUpsertHost, qInsertEvent, qInsertIndicator, qRefreshIndicator, qRiskFindings, qUpdateRisk, qUpsertFinding}
+// qUpdateFinding is qUpsertFinding for an agent's update of a finding it
+// already reported (still present, or ended): it moves count, last_seen and
+// the ended state but never reopens a finding an analyst closed, so an
+// ongoing session raises no second alert.
+var qUpdateFinding = strings.Replace(qUpsertFinding, `
+  status = CASE WHEN findings.status = 'closed' THEN 'open' ELSE findings.status END,
+  closed_at = CASE WHEN findings.status = 'closed' THEN 0 ELSE findings.closed_at END,
+  closed_by = CASE WHEN findings.status = 'closed' THEN '' ELSE findings.closed_by END,
+  opened_at = CASE WHEN findings.status = 'closed' THEN excluded.opened_at ELSE findings.opened_at END`, `
+  opened_at = findings.opened_at`, 1)
+
+var hotQueries = []string{qUpsertHost, qInsertEvent, qInsertIndicator, qRefreshIndicator, qRiskFindings, qUpdateRisk, qUpsertFinding, qUpdateFinding}
 
 // Enroll creates the host or rotates its credential. credHash is the hex
 // SHA-256 of the credential; the credential itself is never stored.
@@ -151,10 +163,14 @@ func (s *Store) Ingest(ctx context.Context, b Batch, now time.Time, pol Policy) 
 			return res, err
 		}
 	}
-	if findingsChanged {
-		if err := s.rescore(ctx, tx, b.Host.ID); err != nil {
+	baseChanged := false
+	if findingsChanged || res.SilenceResolved {
+		if baseChanged, err = s.rescore(ctx, tx, b.Host.ID); err != nil {
 			return res, err
 		}
+	}
+	if err := s.rescoreFleet(ctx, tx, b.Host.ID, baseChanged, &res); err != nil {
+		return res, err
 	}
 	if err := tx.Commit(); err != nil {
 		return IngestResult{}, fmt.Errorf("ingest %s: commit: %w", b.Host.ID, busy(err))
@@ -193,8 +209,11 @@ func (s *Store) upsertFinding(ctx context.Context, tx *wtx, hostID string, f rep
 		ev = []byte("{}")
 	}
 	count := int64(f.Count)
-	if count < 1 {
-		count = 1
+	if count < 1 && !f.Update {
+		count = 1 // an update may carry 0 new sightings (an ended report)
+	}
+	if count < 0 {
+		count = 0
 	}
 	first, last := f.Time, f.Time
 	if f.LastSeen != nil && f.LastSeen.After(last) {
@@ -207,10 +226,26 @@ func (s *Store) upsertFinding(ctx context.Context, tx *wtx, hostID string, f rep
 	if f.Allowed {
 		allowed = 1
 	}
+	var ended int64
+	if f.Ended {
+		ended = ms(last)
+	}
+	var src string
+	if f.Source != nil {
+		b, err := json.Marshal(f.Source)
+		if err != nil {
+			return false, fmt.Errorf("ingest %s finding %s: encode source: %w", hostID, f.ID, err)
+		}
+		src = string(b)
+	}
+	query := qUpsertFinding
+	if f.Update {
+		query = qUpdateFinding
+	}
 	// opened_at is set on insert and on reopening a closed finding, so it
 	// equals now exactly when the finding is new or reopened.
-	rows, err := tx.QueryContext(ctx, s.q(qUpsertFinding),
-		hostID, f.ID, f.Detector, f.Rule, string(f.Category), f.Tool, int(f.Severity), f.Confidence, allowed, f.Summary, string(ev), ms(first), ms(last), count, ms(now))
+	rows, err := tx.QueryContext(ctx, s.q(query),
+		hostID, f.ID, f.Detector, f.Rule, string(f.Category), f.Tool, int(f.Severity), f.Confidence, allowed, f.Summary, string(ev), ms(first), ms(last), count, ms(now), ended, src)
 	if err != nil {
 		return false, fmt.Errorf("ingest %s finding %s: upsert: %w", hostID, f.ID, busy(err))
 	}
@@ -242,9 +277,13 @@ WHERE id = ? AND last_heartbeat_seq < ?`),
 	}
 	if n, _ := r.RowsAffected(); n > 0 {
 		// The host is alive again: a silence alert resolves itself.
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET status = 'closed', closed_by = 'system (heartbeat resumed)', updated_at = ? WHERE dedup_key = ? AND status <> 'closed'`),
-			ms(now), "silent:"+host.ID); err != nil {
+		r, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET status = 'closed', closed_by = 'system (heartbeat resumed)', updated_at = ? WHERE dedup_key = ? AND status <> 'closed'`),
+			ms(now), "silent:"+host.ID)
+		if err != nil {
 			return fmt.Errorf("ingest %s heartbeat %d: resolve silence: %w", host.ID, it.Seq, busy(err))
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			res.SilenceResolved = true
 		}
 	}
 	if hb.Event == EventStop || hb.Event == EventUninstall {
@@ -420,14 +459,15 @@ func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]
 	return out, rows.Err()
 }
 
-// rescore recomputes the host's risk from its open findings.
+// rescore recomputes the host's risk from its open findings and its fleet
+// signals, and reports whether its own-findings score (Base) changed.
 func (s *Store) rescore(ctx context.Context, q interface {
-	querier
+	rowQuerier
 	execer
-}, hostID string) error {
+}, hostID string) (bool, error) {
 	rows, err := q.QueryContext(ctx, s.q(qRiskFindings), hostID)
 	if err != nil {
-		return fmt.Errorf("rescore %s: %w", hostID, busy(err))
+		return false, fmt.Errorf("rescore %s: %w", hostID, busy(err))
 	}
 	var open []report.Finding
 	for rows.Next() {
@@ -436,24 +476,33 @@ func (s *Store) rescore(ctx context.Context, q interface {
 		var sev int
 		if err := rows.Scan(&f.ID, &f.Rule, &cat, &sev, &f.Confidence); err != nil {
 			rows.Close()
-			return fmt.Errorf("rescore %s: scan: %w", hostID, err)
+			return false, fmt.Errorf("rescore %s: scan: %w", hostID, err)
 		}
 		f.Category, f.Severity = report.Category(cat), report.Severity(sev)
 		open = append(open, f)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("rescore %s: %w", hostID, busy(err))
+		return false, fmt.Errorf("rescore %s: %w", hostID, busy(err))
 	}
-	r := risk.Score(open)
+	fl, err := s.fleetSignals(ctx, q, hostID)
+	if err != nil {
+		return false, err
+	}
+	var prev risk.Result
+	var prevDoc string
+	if err := q.QueryRowContext(ctx, s.q("SELECT risk_explanation FROM hosts WHERE id = ?"), hostID).Scan(&prevDoc); err == nil && prevDoc != "" {
+		_ = json.Unmarshal([]byte(prevDoc), &prev)
+	}
+	r := risk.ScoreFleet(open, fl)
 	doc, _ := json.Marshal(r)
 	if _, err := q.ExecContext(ctx, s.q(qUpdateRisk), r.Score, string(doc), hostID); err != nil {
-		return fmt.Errorf("rescore %s: update: %w", hostID, busy(err))
+		return false, fmt.Errorf("rescore %s: update: %w", hostID, busy(err))
 	}
-	return nil
+	return prev.Base != r.Base, nil
 }
 
-const findingCols = "host_id, id, detector, rule, category, tool, severity, confidence, allowed, summary, evidence, first_seen, last_seen, count, status, closed_at, closed_by"
+const findingCols = "host_id, id, detector, rule, category, tool, severity, confidence, allowed, summary, evidence, first_seen, last_seen, count, status, closed_at, closed_by, ended_at, source"
 
 func (s *Store) findings(ctx context.Context, q querier, hostID string, openOnly bool) ([]Finding, error) {
 	query := "SELECT " + findingCols + " FROM findings WHERE host_id = ?"
@@ -471,9 +520,10 @@ func (s *Store) findings(ctx context.Context, q querier, hostID string, openOnly
 		var f Finding
 		var sev, allowed int
 		var ev, cat string
-		var first, last, closed int64
+		var first, last, closed, ended int64
 		var count int64
-		if err := rows.Scan(&f.Host.ID, &f.ID, &f.Detector, &f.Rule, &cat, &f.Tool, &sev, &f.Confidence, &allowed, &f.Summary, &ev, &first, &last, &count, &f.Status, &closed, &f.ClosedBy); err != nil {
+		var src string
+		if err := rows.Scan(&f.Host.ID, &f.ID, &f.Detector, &f.Rule, &cat, &f.Tool, &sev, &f.Confidence, &allowed, &f.Summary, &ev, &first, &last, &count, &f.Status, &closed, &f.ClosedBy, &ended, &src); err != nil {
 			return nil, fmt.Errorf("scan finding: %w", err)
 		}
 		f.Category, f.Severity, f.Allowed, f.Count = report.Category(cat), report.Severity(sev), allowed != 0, int(count)
@@ -481,6 +531,18 @@ func (s *Store) findings(ctx context.Context, q querier, hostID string, openOnly
 		ls := fromMS(last)
 		f.LastSeen = &ls
 		f.ClosedAt = fromMS(closed)
+		f.EndedAt, f.Ended = fromMS(ended), ended != 0
+		f.State = FindingActive
+		if f.Ended {
+			f.State = FindingEnded
+		}
+		f.DurationSeconds = ls.Sub(f.FirstSeen).Seconds()
+		if src != "" {
+			f.Source = &report.FindingSource{}
+			if err := json.Unmarshal([]byte(src), f.Source); err != nil {
+				return nil, fmt.Errorf("finding %s: decode source: %w", f.ID, err)
+			}
+		}
 		if err := json.Unmarshal([]byte(ev), &f.Evidence); err != nil {
 			return nil, fmt.Errorf("finding %s: decode evidence: %w", f.ID, err)
 		}

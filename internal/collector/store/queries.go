@@ -93,7 +93,11 @@ func (s *Store) CloseFinding(ctx context.Context, hostID, findingID, by string, 
 	if n, _ := r.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	if err := s.rescore(ctx, tx, hostID); err != nil {
+	changed, err := s.rescore(ctx, tx, hostID)
+	if err != nil {
+		return err
+	}
+	if err := s.rescoreFleet(ctx, tx, hostID, changed, &IngestResult{}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -271,6 +275,10 @@ WHERE last_heartbeat > 0 AND heartbeat_interval > 0 AND last_event NOT IN ('slee
 		}
 		if ok {
 			raised = append(raised, *a)
+			// Silence is a fleet signal of the host's risk.
+			if _, err := s.rescore(ctx, s.w, h.host.ID); err != nil {
+				return raised, fmt.Errorf("check silence: %w", err)
+			}
 		}
 	}
 	return raised, nil

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/farmwatch/farmwatch/internal/collector/risk"
 	"github.com/farmwatch/farmwatch/internal/collector/store"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/testenv"
@@ -146,5 +147,83 @@ func TestCorrelationOnRealAgentOutput(t *testing.T) {
 		} else {
 			t.Errorf("unexpected shared-infrastructure alert %s %v", k, hosts)
 		}
+	}
+}
+
+// TestFleetRiskOnRealAgentOutput: two laptops share the recorded JetKVM (the
+// real agent's scan output); when one of them also shows a VNC session
+// driven from outside (its own score high), the other's score rises with
+// the shared KVM named as the reason; when a host goes silent its score
+// rises too, and falls back when it heartbeats again.
+func TestFleetRiskOnRealAgentOutput(t *testing.T) {
+	if testing.Short() {
+		testenv.Missing(t, "builds and runs the agent binary")
+	}
+	bin := agentBinary(t)
+	root := filepath.Join("..", "..", "..", "testdata")
+	s := openSQLite(t)
+	ctx := context.Background()
+	seq := map[string]int64{}
+	ingest := func(id, fixture string, at time.Time) {
+		t.Helper()
+		fs := scanJSON(t, bin, asHost(t, filepath.Join(root, fixture), id))
+		var items []store.Item
+		for j := range fs {
+			seq[id]++
+			items = append(items, store.Item{Seq: seq[id], Kind: store.KindFinding, Finding: &fs[j]})
+		}
+		if _, err := s.Ingest(ctx, store.Batch{Host: fs[0].Host, Items: items}, at, testPolicy{min: report.SeverityCritical + 1}); err != nil {
+			t.Fatalf("ingest %s: %v", id, err)
+		}
+	}
+	riskOf := func(id string) risk.Result {
+		h, err := s.Host(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Risk
+	}
+	ingest("jet-a", "hardware/linux/jetkvm-logitech", t0)
+	ingest("jet-b", "hardware/linux/jetkvm-logitech", t0.Add(time.Minute))
+	alone := riskOf("jet-a")
+	if alone.Score != alone.Base {
+		t.Fatalf("jet-a shares the KVM with a host no riskier than itself: %+v", alone)
+	}
+	ingest("jet-b", "context/linux-ibus-hangul", t0.Add(2*time.Minute))
+	b := riskOf("jet-b")
+	a := riskOf("jet-a")
+	if b.Base < 50 {
+		t.Fatalf("jet-b with a KVM and a VNC session: %+v", b)
+	}
+	var reason string
+	for _, c := range a.Contributions {
+		if c.Kind == "fleet" && c.Host == "jet-b" {
+			reason = c.Reason
+		}
+	}
+	if a.Score <= alone.Score || a.Base != alone.Base || !strings.Contains(reason, "USB serial") {
+		t.Fatalf("jet-a sharing the KVM of %s-risk jet-b: before %+v, after %+v", b.Level, alone, a)
+	}
+	t.Logf("jet-a: %d → %d (%s)", alone.Score, a.Score, reason)
+
+	// jet-a goes silent: its score rises; a heartbeat brings it back.
+	hb := &store.Heartbeat{Time: t0, IntervalSeconds: 60}
+	seq["jet-a"]++
+	if _, err := s.Ingest(ctx, store.Batch{Host: report.Host{ID: "jet-a"}, Items: []store.Item{{Seq: seq["jet-a"], Kind: store.KindHeartbeat, Heartbeat: hb}}}, t0.Add(3*time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckSilence(ctx, t0.Add(10*time.Minute), 3, testPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	silent := riskOf("jet-a")
+	if silent.Score != min(a.Score+risk.Silent, risk.Max) || silent.Contributions[len(silent.Contributions)-1].Kind != "silence" {
+		t.Fatalf("silent jet-a: %+v", silent)
+	}
+	seq["jet-a"]++
+	if _, err := s.Ingest(ctx, store.Batch{Host: report.Host{ID: "jet-a"}, Items: []store.Item{{Seq: seq["jet-a"], Kind: store.KindHeartbeat, Heartbeat: hb}}}, t0.Add(11*time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	if back := riskOf("jet-a"); back.Score != a.Score {
+		t.Fatalf("jet-a heartbeats again: %+v, want score %d", back, a.Score)
 	}
 }

@@ -64,10 +64,17 @@ type Heartbeat struct {
 	IntervalSeconds int64                     `json:"interval_seconds"`
 	Detectors       map[string]DetectorHealth `json:"detectors"`
 	SpoolBytes      int64                     `json:"spool_bytes"`
-	SpoolDropped    int64                     `json:"spool_dropped"`
-	Event           string                    `json:"event"`
-	CPUPercent      float64                   `json:"cpu_percent"`
-	RSSBytes        int64                     `json:"rss_bytes"`
+	// SpoolPending and SpoolPendingBytes are the agent's undelivered
+	// backlog (spool_bytes also counts delivered records on disk).
+	SpoolPending      int64   `json:"spool_pending"`
+	SpoolPendingBytes int64   `json:"spool_pending_bytes"`
+	SpoolDropped      int64   `json:"spool_dropped"`
+	Event             string  `json:"event"`
+	CPUPercent        float64 `json:"cpu_percent"`
+	RSSBytes          int64   `json:"rss_bytes"`
+	// Capture has each live capture's counters (packets, kernel drops and
+	// freezes, budget pauses).
+	Capture []report.CaptureStats `json:"capture,omitempty"`
 	// Network is where the host is, hashed with the fleet key.
 	Network *report.NetworkIdentity `json:"network,omitempty"`
 }
@@ -100,6 +107,9 @@ type IngestResult struct {
 	// Widened are open alerts this batch added hosts to; they are
 	// delivered again (the farm grew).
 	Widened []Alert
+	// SilenceResolved is set when a heartbeat closed the host's silence
+	// alert.
+	SilenceResolved bool
 }
 
 // Host is a host's row.
@@ -118,13 +128,25 @@ type Host struct {
 	OpenFindings      int         `json:"open_findings"`
 }
 
-// Finding is a stored finding with its collector-side state.
+// Finding states: whether the agent still sees it.
+const (
+	FindingActive = "active"
+	FindingEnded  = "ended"
+)
+
+// Finding is a stored finding with its collector-side state. Status is the
+// analyst's (open, closed); State is the agent's: active while it keeps
+// being re-reported, ended once the agent reported it no longer seen.
 type Finding struct {
 	report.Finding
 	FirstSeen time.Time `json:"first_seen"`
 	Status    string    `json:"status"`
 	ClosedAt  time.Time `json:"closed_at,omitempty"`
 	ClosedBy  string    `json:"closed_by,omitempty"`
+	State     string    `json:"state"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+	// DurationSeconds is last_seen − first_seen.
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // Event is one timeline entry (one ingested item).

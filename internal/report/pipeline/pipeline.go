@@ -32,7 +32,12 @@ type Config struct {
 	// Format of the stdout and file outputs: "json" (the finding schema,
 	// default) or "ocsf" (OCSF Detection Finding, class 2004).
 	Format string `yaml:"format"`
-	// DedupWindow suppresses repeats of a finding id (default 1 h).
+	// ReportEvery is how often a still-present finding is sent again as
+	// an update (same id, count and last_seen advanced; default 60 s);
+	// repeats in between are only counted.
+	ReportEvery time.Duration `yaml:"report_every"`
+	// DedupWindow is the former name of ReportEvery, used when ReportEvery
+	// is unset.
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// HeartbeatInterval (default 60 s).
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
@@ -65,7 +70,7 @@ func New(cfg Config, host report.Host, agentVersion string, stdout io.Writer, lo
 	if err := ValidateFormat(cfg.Format); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, log: log, dedup: report.NewDeduper(cfg.DedupWindow), version: agentVersion}
+	p := &Pipeline{cfg: cfg, log: log, dedup: report.NewDeduper(cfg.UpdateInterval()), version: agentVersion}
 	if cfg.Stdout {
 		p.stdout = stdout
 	}
@@ -142,10 +147,41 @@ func (p *Pipeline) writeLines(w io.Writer, fs []report.Finding) error {
 // Senders are the long-running delivery actors (run each under a group).
 func (p *Pipeline) Senders() []*deliver.Sender { return p.senders }
 
+// DefaultReportEvery is the default re-report interval of a still-present
+// finding.
+const DefaultReportEvery = time.Minute
+
+// UpdateInterval is ReportEvery, else DedupWindow, else DefaultReportEvery.
+func (c Config) UpdateInterval() time.Duration {
+	switch {
+	case c.ReportEvery > 0:
+		return c.ReportEvery
+	case c.DedupWindow > 0:
+		return c.DedupWindow
+	}
+	return DefaultReportEvery
+}
+
 // Submit de-duplicates findings and hands them to every output. It returns
 // only after the network outputs' spools hold them on disk.
 func (p *Pipeline) Submit(fs []report.Finding) error {
-	fs = p.dedup.Filter(fs)
+	return p.write(p.dedup.Filter(fs))
+}
+
+// SubmitRun is Submit for one run of a detector: besides the run's new and
+// updated findings it sends, marked ended, the detector's earlier findings
+// that stopped being seen (complete: the run covered everything the
+// detector looks at, so a finding missing from it counts as missed).
+func (p *Pipeline) SubmitRun(detector string, fs []report.Finding, complete bool) error {
+	out := p.dedup.Filter(fs)
+	ids := make([]string, len(fs))
+	for i := range fs {
+		ids[i] = fs[i].ID
+	}
+	return p.write(append(out, p.dedup.Sweep(detector, ids, complete)...))
+}
+
+func (p *Pipeline) write(fs []report.Finding) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -180,7 +216,14 @@ func (p *Pipeline) Submit(fs []report.Finding) error {
 // Heartbeat spools a heartbeat for the network outputs, filling spool stats.
 func (p *Pipeline) Heartbeat(hb report.Heartbeat) error {
 	st := p.SpoolStats()
-	hb.SpoolBytes, hb.SpoolDropped = st.Bytes, st.Dropped
+	hb.SpoolBytes, hb.SpoolDropped, hb.SpoolPending = st.Bytes, st.Dropped, int64(st.Pending)
+	for _, sp := range p.spools {
+		n, err := sp.PendingBytes()
+		if err != nil {
+			p.log.Warn("spool_pending_unknown", zap.Error(err))
+		}
+		hb.SpoolPendingBytes += n
+	}
 	b, err := deliver.Encode(report.Item{Kind: report.KindHeartbeat, Heartbeat: &hb})
 	if err != nil {
 		return err

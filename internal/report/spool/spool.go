@@ -435,6 +435,55 @@ func (s *Spool) Stats() Stats {
 	return Stats{Bytes: s.total(), Pending: pending, Dropped: s.st.Dropped, LastSeq: s.next - 1, Acked: s.st.Acked}
 }
 
+// PendingBytes is the size on disk of the records not yet acknowledged
+// (Stats' Bytes also counts acknowledged records still in their segment).
+// It reads the record headers of the segment holding the acknowledgement
+// point, so call it at heartbeat pace, not in a loop.
+func (s *Spool) PendingBytes() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	var n int64
+	for _, seg := range s.segs {
+		switch {
+		case seg.last < seg.first || seg.last <= s.st.Acked:
+		case seg.first > s.st.Acked:
+			n += seg.size
+		default:
+			off, err := skipRecords(seg.path, seg.size, s.st.Acked-seg.first+1)
+			if err != nil {
+				return n, err
+			}
+			n += seg.size - off
+		}
+	}
+	return n, nil
+}
+
+// skipRecords returns the offset after the first k records of a segment,
+// reading only their headers.
+func skipRecords(path string, size int64, k uint64) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("spool: read %s: %w", path, err)
+	}
+	defer f.Close()
+	var off int64
+	var h [headerLen]byte
+	for i := uint64(0); i < k; i++ {
+		if _, err := f.ReadAt(h[:], off); err != nil {
+			return 0, fmt.Errorf("spool: read record header in %s at %d: %w", path, off, err)
+		}
+		off += headerLen + int64(binary.LittleEndian.Uint32(h[:4]))
+		if off > size {
+			return 0, fmt.Errorf("spool: record in %s at %d runs past the segment", path, off)
+		}
+	}
+	return off, nil
+}
+
 // Close closes the spool; safe to call twice.
 func (s *Spool) Close() error {
 	s.mu.Lock()

@@ -156,3 +156,49 @@ func FuzzOpenCorruptSegment(f *testing.F) {
 		}
 	})
 }
+
+// PendingBytes counts only unacknowledged records, across segments and a
+// restart, while Stats.Bytes still holds acknowledged ones on disk.
+func TestPendingBytes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 64<<10) // 8 KiB segments: the records span several
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := items(0, 200)
+	if _, err := s.Append(recs...); err != nil {
+		t.Fatal(err)
+	}
+	size := func(from, to int) int64 { // on-disk bytes of records from..to-1
+		var n int64
+		for _, r := range recs[from:to] {
+			n += int64(headerLen + len(r))
+		}
+		return n
+	}
+	check := func(want int64) {
+		t.Helper()
+		got, err := s.PendingBytes()
+		if err != nil || got != want {
+			t.Fatalf("PendingBytes = %d, %v; want %d", got, err, want)
+		}
+	}
+	check(size(0, 200))
+	if err := s.Ack(77); err != nil { // mid-segment
+		t.Fatal(err)
+	}
+	check(size(77, 200))
+	if st := s.Stats(); st.Pending != 123 || st.Bytes <= size(77, 200) {
+		t.Fatalf("stats %+v: want 123 pending and acknowledged bytes still on disk", st)
+	}
+	s.Close()
+	if s, err = Open(dir, 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(size(77, 200))
+	if err := s.Ack(200); err != nil {
+		t.Fatal(err)
+	}
+	check(0)
+}
