@@ -30,6 +30,12 @@ type NetworkIdentity struct {
 	// LAN holds this host's own MAC on the default-route interface and the
 	// MACs of its neighbours there.
 	LAN []string `json:"lan,omitempty"`
+	// Redacted names what the host's OS withheld (NetBSSID, NetSSID): macOS
+	// 14+ and Windows 11 24H2+ hide the Wi-Fi association from a process
+	// without location permission. Said so the collector (and an analyst)
+	// can tell "no Wi-Fi" from "Wi-Fi not visible"; a redacted value is
+	// never hashed, so it links nobody.
+	Redacted []string `json:"redacted,omitempty"`
 }
 
 // HashNetwork returns the keyed hash of one network identity value: the

@@ -10,8 +10,11 @@ import (
 	"io/fs"
 	"net"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/report"
 )
 
 // Network snapshot files: the Linux procfs tables (also what `collect`
@@ -41,11 +44,21 @@ type Network struct {
 	SelfMAC string `json:"self_mac,omitempty"`
 	// Neighbours are the MACs in the neighbour table on that interface.
 	Neighbours []string `json:"neighbours,omitempty"`
+	// Redacted names what the OS withheld (RedactedBSSID, RedactedSSID):
+	// macOS 14 and later and Windows 11 24H2 and later hide the Wi-Fi
+	// association from a caller without location permission.
+	Redacted []string `json:"redacted,omitempty"`
 }
+
+// What Network.Redacted may name.
+const (
+	RedactedBSSID = report.NetBSSID
+	RedactedSSID  = report.NetSSID
+)
 
 // Empty reports whether nothing identifies the network.
 func (n Network) Empty() bool {
-	return n.GatewayMAC == "" && n.BSSID == "" && n.SSID == "" && n.SelfMAC == "" && len(n.Neighbours) == 0
+	return n.GatewayMAC == "" && n.BSSID == "" && n.SSID == "" && n.SelfMAC == "" && len(n.Neighbours) == 0 && len(n.Redacted) == 0
 }
 
 // ReadNetwork returns the network src's host is attached to. A snapshot
@@ -193,5 +206,12 @@ func cleanNetwork(n Network) Network {
 		ns = ns[:MaxNeighbours]
 	}
 	n.Neighbours = ns
+	var red []string
+	for _, r := range n.Redacted {
+		if (r == RedactedBSSID && n.BSSID == "" || r == RedactedSSID && n.SSID == "") && !slices.Contains(red, r) {
+			red = append(red, r)
+		}
+	}
+	n.Redacted = red
 	return n
 }

@@ -55,6 +55,15 @@ func TestProcNetworkFixture(t *testing.T) {
 	if !reflect.DeepEqual(n, want) {
 		t.Fatalf("network.json = %+v\nwant %+v", n, want)
 	}
+	// What the OS withheld is kept, unless the value is there after all.
+	write(NetworkFile, `{"gateway_mac":"00:11:22:33:44:55","bssid":"f4:92:bf:aa:00:01","redacted":["bssid","ssid","ssid","gateway"]}`)
+	if n, err = ReadNetwork(context.Background(), src); err != nil || !reflect.DeepEqual(n.Redacted, []string{RedactedSSID}) || n.Empty() {
+		t.Fatalf("redacted = %+v, %v", n, err)
+	}
+	write(NetworkFile, `{"redacted":["ssid"]}`)
+	if n, err = ReadNetwork(context.Background(), src); err != nil || n.Empty() {
+		t.Fatalf("only redacted = %+v (empty %v), %v", n, n.Empty(), err)
+	}
 	write(NetworkFile, `{"gateway_mac": 7}`)
 	if _, err := ReadNetwork(context.Background(), src); err == nil {
 		t.Fatal("malformed network.json accepted")

@@ -187,6 +187,8 @@ func (c *Collector) withNetwork(ctx context.Context, items []report.Item) []repo
 		Gateway: report.HashNetwork(key, report.NetGateway, n.GatewayMAC),
 		BSSID:   report.HashNetwork(key, report.NetBSSID, n.BSSID),
 		SSID:    report.HashNetwork(key, report.NetSSID, n.SSID),
+		// source.RedactedBSSID/SSID are spelled as report.NetBSSID/NetSSID.
+		Redacted: slices.Clone(n.Redacted),
 	}
 	for _, m := range append([]string{n.SelfMAC}, n.Neighbours...) {
 		if h := report.HashNetwork(key, report.NetLAN, m); h != "" {

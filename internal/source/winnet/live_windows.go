@@ -72,6 +72,9 @@ func tableBytes(p unsafe.Pointer, size int) ([]byte, error) {
 func interfaceMetrics() (map[uint32]uint32, error) {
 	var t *windows.MibIpInterfaceTable
 	if err := windows.GetIpInterfaceTable(windows.AF_INET, &t); err != nil {
+		if errors.Is(err, windows.ERROR_NOT_SUPPORTED) {
+			return nil, nil // Wine: the route metric alone decides
+		}
 		return nil, fmt.Errorf("GetIpInterfaceTable: %w", err)
 	}
 	defer windows.FreeMibTable(unsafe.Pointer(t))
