@@ -1,3 +1,5 @@
+//go:build windows
+
 // Command netprobe prints, as JSON, what farmwatch's Windows network reader
 // (internal/source/winnet, the code behind the agent's co-location
 // identity) finds on this host: default gateway, its MAC, the neighbour
