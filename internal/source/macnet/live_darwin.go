@@ -4,13 +4,13 @@ package macnet
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"os/exec"
 	"time"
 
 	xroute "golang.org/x/net/route"
 	"golang.org/x/sys/unix"
+
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // summaryTimeout bounds one `ipconfig getsummary`.
@@ -36,13 +36,8 @@ func Live() Sources {
 			return ifi.Name, ifi.HardwareAddr.String(), nil
 		},
 		Summary: func(ctx context.Context, name string) ([]byte, error) {
-			ctx, cancel := context.WithTimeout(ctx, summaryTimeout)
-			defer cancel()
-			out, err := exec.CommandContext(ctx, "/usr/sbin/ipconfig", "getsummary", name).Output()
-			if err != nil {
-				return nil, fmt.Errorf("ipconfig getsummary %s: %w", name, err)
-			}
-			return out, nil
+			return command.RunWith(ctx, command.Options{Timeout: summaryTimeout, MaxOutput: 1 << 20},
+				"/usr/sbin/ipconfig", "getsummary", name)
 		},
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os/exec"
+	"path/filepath"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/farmwatch/farmwatch/internal/source/command"
 )
 
 // The IP Helper and Native Wi-Fi calls, without cgo. GetIpForwardTable2,
@@ -171,16 +173,18 @@ func wlan(ctx context.Context) ([]Connection, error) {
 	return out, nil
 }
 
+// netsh runs %SystemRoot%\System32\netsh.exe wlan show interfaces. Its
+// output is kept even when it exits non-zero (the location-permission text
+// comes with exit status 1 on some builds).
 func netsh(ctx context.Context) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, netshTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "netsh", "wlan", "show", "interfaces").Output()
-	if err != nil && len(out) == 0 {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return nil, fmt.Errorf("netsh wlan show interfaces: %w", err)
-		}
+	sys, err := windows.GetSystemDirectory()
+	if err != nil {
 		return nil, fmt.Errorf("netsh: %w", err)
+	}
+	out, err := command.RunWith(ctx, command.Options{Timeout: netshTimeout, MaxOutput: 1 << 20, Combined: true},
+		filepath.Join(sys, "netsh.exe"), "wlan", "show", "interfaces")
+	if err != nil && len(out) == 0 {
+		return nil, err
 	}
 	return out, nil
 }
