@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"sync"
 
 	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog"
 )
@@ -55,8 +57,25 @@ type index struct {
 
 type pathGlob struct {
 	tool int
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	raw  string
+}
+
+// lazyRegexp is compiled on first use: of the catalog's hundreds of path
+// globs only those whose literal segment occurs in a running executable's
+// path are ever matched, and compiling them all up front kept ~3 MiB of
+// automata live for the agent's whole life.
+type lazyRegexp struct {
+	once sync.Once
+	src  string
+	re   *regexp.Regexp
+}
+
+// MatchString compiles the expression once (it was validated when the
+// index was built) and matches s.
+func (l *lazyRegexp) MatchString(s string) bool {
+	l.once.Do(func() { l.re, _ = regexp.Compile(l.src) })
+	return l.re != nil && l.re.MatchString(s)
 }
 
 type svcGlob struct {
@@ -237,7 +256,7 @@ func normPath(p string) string { return strings.ToLower(strings.ReplaceAll(p, `\
 // specific literal segment, used to find candidate globs for an exe path.
 // Environment variables (%ProgramFiles%) and '**' match any run of
 // characters; '*' and '?' stay inside a segment.
-func compilePathGlob(glob string) (*regexp.Regexp, string, bool) {
+func compilePathGlob(glob string) (*lazyRegexp, string, bool) {
 	g := strings.TrimRight(normPath(strings.TrimSpace(glob)), "/")
 	if g == "" || !strings.Contains(g, "/") {
 		return nil, "", false
@@ -269,10 +288,10 @@ func compilePathGlob(glob string) (*regexp.Regexp, string, bool) {
 	}
 	// A directory covers everything beneath it.
 	b.WriteString("(/.*)?$")
-	re, err := regexp.Compile(b.String())
-	if err != nil {
+	if _, err := syntax.Parse(b.String(), syntax.Perl); err != nil {
 		return nil, "", false
 	}
+	re := &lazyRegexp{src: b.String()}
 	tok := ""
 	for _, seg := range strings.Split(g, "/") {
 		if strings.ContainsAny(seg, "*?%~") || len(seg) < 3 || genericSegment[seg] {
