@@ -57,7 +57,8 @@ type Settings struct {
 	// PollEvery is the connection-table poll interval (default 5 s).
 	PollEvery time.Duration `yaml:"poll_every"`
 	// Attribute names the process owning each reported captured flow
-	// (default true; reads the connection table when a finding needs it).
+	// (default true; asks the OS about that one connection when a finding
+	// needs it: Linux sock_diag, else the connection table).
 	Attribute *bool `yaml:"attribute"`
 }
 

@@ -703,6 +703,11 @@ func (t *Table) keepStream(d *Dir, p *decode.Packet, max int) {
 	}
 }
 
+// maxPooledBufs bounds the payload-buffer free list: enough for the flows a
+// laptop opens in a burst (a page load), while a burst of thousands (a scan)
+// leaves at most 1 MiB pinned instead of 16 MiB.
+const maxPooledBufs = 256
+
 func (t *Table) getBuf() []byte {
 	if n := len(t.bufPool); n > 0 {
 		b := t.bufPool[n-1]
@@ -716,7 +721,7 @@ func (t *Table) getBuf() []byte {
 // it once it has parsed them.
 func (t *Table) ReleaseBuffers(f *Flow) {
 	for i := range f.Dir {
-		if b := f.Dir[i].Buf; b != nil && cap(b) >= ServerBytes && len(t.bufPool) < 4096 {
+		if b := f.Dir[i].Buf; b != nil && cap(b) >= ServerBytes && len(t.bufPool) < maxPooledBufs {
 			t.bufPool = append(t.bufPool, b)
 		}
 		f.Dir[i].Buf = nil
