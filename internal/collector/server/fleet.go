@@ -60,10 +60,12 @@ type farmView struct {
 	Hosts    []hostRow
 }
 
-// alertRow is an alert with its hosts named.
+// alertRow is an alert with its hosts named and when its cause was last
+// seen.
 type alertRow struct {
 	store.Alert
 	HostRefs []hostRef
+	LastSeen time.Time
 }
 
 // fleetData is what the fleet view, the host list and the alerts page
@@ -180,7 +182,10 @@ func (s *Server) fleet(ctx context.Context) (*fleetData, []store.Alert, error) {
 	d := &fleetData{Hosts: make([]hostRow, len(hosts)), byID: map[string]*hostRow{}}
 	for i, h := range hosts {
 		r := hostRow{Host: h, Label: label(h), Stopped: h.LastEvent == store.EventStop || h.LastEvent == store.EventUninstall}
-		r.Reasons = h.Risk.Contributions
+		// The strongest reasons first (findings, combinations and fleet
+		// signals alike).
+		r.Reasons = append([]risk.Contribution(nil), h.Risk.Contributions...)
+		sort.SliceStable(r.Reasons, func(i, j int) bool { return r.Reasons[i].Points > r.Reasons[j].Points })
 		if len(r.Reasons) > maxReasons {
 			r.More, r.Reasons = len(r.Reasons)-maxReasons, r.Reasons[:maxReasons]
 		}

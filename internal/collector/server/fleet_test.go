@@ -15,12 +15,14 @@ const hostile = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
 
 // fleetFarm ingests three hosts that share one KVM serial (the hardware
 // detector's serial key) and one gateway hash, and a fourth alone.
-func fleetFarm(t *testing.T, e *env) {
+func fleetFarm(t *testing.T, e *env) map[string]string {
 	t.Helper()
+	creds := map[string]string{}
 	kvmSerial := "kvm-" + hostile
 	gw := report.HashNetwork([]byte("k"), report.NetGateway, "f4:92:bf:01:02:03")
 	for i, id := range []string{"farm-a", "farm-b", "farm-c", "alone"} {
 		cred := e.enroll(id)
+		creds[id] = cred
 		name := id + "-lap"
 		if id == "farm-b" {
 			name = "<b>" + hostile + "</b>"
@@ -41,6 +43,7 @@ func fleetFarm(t *testing.T, e *env) {
 		}
 		e.clock.t = t0.Add(time.Duration(i+1) * time.Minute)
 	}
+	return creds
 }
 
 func noMarkup(t *testing.T, page, body string) {
@@ -184,4 +187,31 @@ func addToken(t *testing.T, e *env) string {
 		t.Fatal(err)
 	}
 	return "fleet-tok-1"
+}
+
+// TestAlertsPageLastSeenMoves: a shared-KVM alert's "last seen" is the
+// newest sighting of the serial, not when the alert was raised.
+func TestAlertsPageLastSeenMoves(t *testing.T) {
+	e := newEnv(t, nil)
+	creds := fleetFarm(t, e)
+	e.clock.t = t0.Add(30 * time.Minute)
+	f := mkFinding("farm-a", "kvm", report.CategoryRemoteAccessHardware, "jetkvm", report.SeverityCritical, map[string]any{report.EvSerial: "kvm-" + hostile})
+	req := IngestRequest{Host: report.Host{Name: "farm-a-lap", ID: "farm-a"}, Batch: []store.Item{{Seq: 3, Kind: store.KindFinding, Finding: f}}}
+	if resp := e.do("POST", "/api/v1/ingest", creds["farm-a"], req, false, nil); resp.StatusCode != 200 {
+		t.Fatalf("re-report: %d", resp.StatusCode)
+	}
+	e.clock.t = t0.Add(31 * time.Minute)
+	addUser(t, e, "alice", "pw-0123456789")
+	b := newBrowser(e)
+	b.login("alice", "pw-0123456789")
+	_, page := b.get("/alerts")
+	for _, row := range strings.Split(page, `<tr class="alert"`)[1:] {
+		if strings.Contains(row, "shared KVM") {
+			if !strings.Contains(row, "last seen 1m0s ago") || !strings.Contains(row, "since 2026-11-02 10:01:00Z") {
+				t.Fatalf("shared KVM alert row: %s", row)
+			}
+			return
+		}
+	}
+	t.Fatalf("no shared KVM alert:\n%s", page)
 }

@@ -184,7 +184,7 @@ var pageSrc = map[string]string{
 {{range .Alerts}}<tr class="alert" data-alert="{{.ID}}"><td><span class="badge sev-{{.Severity}}">{{.Severity}}</span></td>
 <td class="kind">{{kindName .Alert}}{{if ne (kindName .Alert) .Kind}}<br><span class="muted">{{.Kind}}</span>{{end}}</td>
 <td><strong>{{.Title}}</strong><details {{if farmKind .Kind}}open{{end}}><summary class="muted">detail</summary>{{.Detail}}</details></td>
-<td class="hosts"><b>{{len .HostRefs}}</b> host(s):{{range .HostRefs}}<br><a href="/hosts/{{.ID}}">{{.Label}}</a>{{end}}</td><td class="when">since {{ts .CreatedAt}}<br><span class="muted">last {{ago $.Now .UpdatedAt}}</span></td>
+<td class="hosts"><b>{{len .HostRefs}}</b> host(s):{{range .HostRefs}}<br><a href="/hosts/{{.ID}}">{{.Label}}</a>{{end}}</td><td class="when">since {{ts .CreatedAt}}<br><span class="muted">last seen {{ago $.Now .LastSeen}}</span></td>
 <td>{{.Status}}{{if .AckedBy}} by {{.AckedBy}}{{end}}{{if .ClosedBy}}, closed by {{.ClosedBy}}{{end}}</td><td>{{.Delivery}}{{if .LastError}}<br><span class="muted">{{.LastError}}</span>{{end}}</td>
 <td>{{if eq .Status "open"}}<form class="inline" method="post" action="/alerts/{{.ID}}/ack"><input type="hidden" name="csrf" value="{{$.P.CSRF}}"><input type="hidden" name="next" value="/alerts"><button type="submit" class="ack">Acknowledge</button></form>{{end}}
 {{if ne .Status "closed"}}<form class="inline" method="post" action="/alerts/{{.ID}}/close"><input type="hidden" name="csrf" value="{{$.P.CSRF}}"><input type="hidden" name="next" value="/alerts"><button type="submit" class="close">Close</button></form>{{end}}</td></tr>

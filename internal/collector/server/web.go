@@ -339,7 +339,12 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]alertRow, 0, len(as))
 	for _, a := range as {
-		rows = append(rows, alertRow{Alert: a, HostRefs: d.refs(a.Hosts)})
+		last, err := s.o.Store.AlertLastSeen(r.Context(), a)
+		if err != nil {
+			s.pageError(w, err)
+			return
+		}
+		rows = append(rows, alertRow{Alert: a, HostRefs: d.refs(a.Hosts), LastSeen: last})
 	}
 	s.render(w, http.StatusOK, "alerts", map[string]any{"P": userOf(r), "Alerts": rows, "Status": status, "Now": s.o.Now()})
 }

@@ -119,3 +119,37 @@ WHERE kind <> ? AND host_id IN (`+in+`) ORDER BY kind, value, host_id`), args...
 	}
 	return nil, nil
 }
+
+// AlertLastSeen is when an alert's cause was last seen: the newest sighting
+// of a correlation alert's links, the finding's last_seen for a finding
+// alert (it moves while the agent keeps re-reporting it), otherwise the
+// alert's last change.
+func (s *Store) AlertLastSeen(ctx context.Context, a Alert) (time.Time, error) {
+	last := a.UpdatedAt
+	switch a.Kind {
+	case AlertSharedInfra, AlertCoLocation:
+		links, err := s.AlertLinks(ctx, a)
+		if err != nil {
+			return last, err
+		}
+		for _, l := range links {
+			if l.LastSeen.After(last) {
+				last = l.LastSeen
+			}
+		}
+	case AlertFinding:
+		rest, ok := strings.CutPrefix(a.DedupKey, "finding:")
+		if !ok || len(a.Hosts) != 1 || !strings.HasPrefix(rest, a.Hosts[0]+":") {
+			return last, nil
+		}
+		var seen *int64
+		err := s.r.QueryRowContext(ctx, s.q("SELECT MAX(last_seen) FROM findings WHERE host_id = ? AND id = ?"), a.Hosts[0], strings.TrimPrefix(rest, a.Hosts[0]+":")).Scan(&seen)
+		if err != nil {
+			return last, fmt.Errorf("last seen of alert %s: %w", a.ID, err)
+		}
+		if seen != nil && fromMS(*seen).After(last) {
+			last = fromMS(*seen)
+		}
+	}
+	return last, nil
+}
