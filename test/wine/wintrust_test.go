@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -23,6 +24,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 // wtPKI is a throw-away PKI for the WinVerifyTrust test: a root that the
@@ -151,14 +153,23 @@ func (l *lane) trustRoot(t *testing.T, c *x509.Certificate) {
 //     reaches the same store through crypto/x509's platform verifier: the
 //     test root is added to the prefix's registry store and the signed
 //     file chains to it.)
-//   - its prefix holds no system catalogs, so the catalog lookup runs and
-//     finds nothing. Catalog-signed files (signature_source catalog),
-//     revocation (CERT_E_REVOKED), CERT_E_EXPIRED, CERT_E_UNTRUSTEDROOT and
-//     CERT_E_CHAINING cannot be produced under Wine 8.0 and are covered by
-//     codesign's HRESULT table test only (TestWinTrustVerdict).
+//   - catalogs: a copy of Wine's whoami.exe (no embedded signature) listed
+//     in a catalog made here (unsignedCatalog, signed by osslsigncode with
+//     the trusted test key) in the prefix's catroot is valid with
+//     signature_source catalog, verifier winverifytrust and the catalog's
+//     signer; the same file changed by one byte is in no catalog and stays
+//     unsigned. Wine 8.0 has no CryptCATAdminAcquireContext2 (the SHA-1 API
+//     is used), hashes the whole file for the lookup, and cannot open a
+//     catalog signed with SHA-256 (its PROV_RSA_FULL provider lacks it: the
+//     catalog is then left half-open and CryptCATEnumerateMember crashes the
+//     process on a NULL pointer), so the catalog is signed with SHA-1.
+//   - CERT_E_EXPIRED, CERT_E_UNTRUSTEDROOT, CERT_E_CHAINING, revocation
+//     (CERT_E_REVOKED) and the revocation-unknown codes cannot be produced
+//     under Wine 8.0 and are covered by codesign's HRESULT table test only
+//     (TestWinTrustVerdict).
 //
-// Cost: one identify run of 9 files under the lane's prefix (~3 s on an
-// idle machine) plus the signing.
+// Cost: one identify run of 11 files under the lane's prefix (~8 s at a load
+// average of 20 on 2 cores) plus RSA key generation and the signing.
 func TestWineWinVerifyTrust(t *testing.T) {
 	l := wineLane(t)
 	osslsigncode, err := exec.LookPath("osslsigncode")
@@ -217,6 +228,29 @@ func TestWineWinVerifyTrust(t *testing.T) {
 	expired := sign("expired.dll", "-certs", p.expChain, "-key", p.expKey, "-h", "sha256", "-time", then, "-in", plain)
 	untrusted := sign("untrusted.dll", "-certs", p.otherChain, "-key", p.otherKey, "-h", "sha256", "-in", plain)
 
+	// A system file without an embedded signature, listed in a catalog
+	// signed with the trusted test key (SHA-1: Wine's catalog path hashes
+	// with its PROV_RSA_FULL provider, which has no SHA-256) and put into
+	// the prefix's system catalog directory.
+	catMember := filepath.Join(dir, "catalogued.exe")
+	copyFile(t, l.cPath(`C:\windows\system32\whoami.exe`), catMember)
+	unsignedCat := filepath.Join(dir, "unsigned.cat")
+	unsignedCatalog(t, catMember, unsignedCat)
+	cat := sign("farmwatch-test.cat", "-certs", p.chain, "-key", p.key, "-h", "sha1", "-in", unsignedCat)
+	catInstalled := l.cPath(`C:\windows\system32\catroot\{f750e6c3-38ee-11d1-85e5-00c04fc295ee}\farmwatch-test.cat`)
+	copyFile(t, cat, catInstalled)
+	t.Cleanup(func() { _ = os.Remove(catInstalled) })
+	// The same file changed by one byte: in no catalog.
+	notCatalogued := filepath.Join(dir, "not-catalogued.exe")
+	nb, err := os.ReadFile(catMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb[0x400] ^= 1
+	if err := os.WriteFile(notCatalogued, nb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	z := zooCache()
 	router := filepath.Join(z, "meshcentral", "node_modules", "meshcentral", "agents", "MeshCentralRouter.exe")
 	msal := filepath.Join(z, "codesign", "node_modules", "@azure", "msal-node-runtime", "dist", "windows", "x64", "msalruntime.dll")
@@ -239,6 +273,8 @@ func TestWineWinVerifyTrust(t *testing.T) {
 		{"expired", expired, "invalid", []string{"verifiers disagree", "farmwatch says invalid", "not valid at", "(no timestamp)", "WinVerifyTrust says valid (ERROR_SUCCESS"}, "Farmwatch Wine Publisher"},
 		{"untrusted-root", untrusted, "untrusted", []string{"verifiers disagree", "farmwatch says untrusted", "does not reach a trusted root", "WinVerifyTrust says valid (ERROR_SUCCESS"}, "Farmwatch Wine Publisher"},
 		{"unsigned", plain, "unsigned", []string{"no embedded Authenticode signature", "WinVerifyTrust finds none either, and no system catalog lists the file"}, ""},
+		{"catalog", catMember, "valid", []string{"signed by the system catalog", "farmwatch-test.cat (no embedded signature)", "WinVerifyTrust: ERROR_SUCCESS"}, "Farmwatch Wine Publisher"},
+		{"not-in-catalog", notCatalogued, "unsigned", []string{"no system catalog lists the file"}, ""},
 		// Signed through Microsoft's Trusted Signing: Wine's store (Debian's
 		// roots) lacks Microsoft's identity verification root, so the Go
 		// verifier finds it untrusted; Wine's policy lets it pass.
@@ -279,8 +315,16 @@ func TestWineWinVerifyTrust(t *testing.T) {
 	for i, c := range cases {
 		r := rs[i]
 		t.Logf("%s: %s: %s (signer %q, source %q, verifier %q)", c.name, r.Signature.Status, r.Signature.Reason, r.Signer, r.SignatureSource, r.Signature.Verifier)
-		if r.Signature.Verifier != "farmwatch+winverifytrust" {
-			t.Errorf("%s: verifier %q, want both verifiers", c.name, r.Signature.Verifier)
+		wantVerifier, wantSource := "farmwatch+winverifytrust", ""
+		switch {
+		case c.name == "catalog":
+			// Only WinVerifyTrust sees catalogs.
+			wantVerifier, wantSource = "winverifytrust", "catalog"
+		case c.signer != "":
+			wantSource = "embedded"
+		}
+		if r.Signature.Verifier != wantVerifier || r.SignatureSource != wantSource || r.Signature.Source != wantSource {
+			t.Errorf("%s: verifier %q, signature_source %q / %q, want %q and %q", c.name, r.Signature.Verifier, r.SignatureSource, r.Signature.Source, wantVerifier, wantSource)
 		}
 		if c.status != "" && r.Signature.Status != c.status {
 			t.Errorf("%s: %s, want %s", c.name, r.Signature.Status, c.status)
@@ -293,8 +337,115 @@ func TestWineWinVerifyTrust(t *testing.T) {
 		if r.Signer != c.signer {
 			t.Errorf("%s: signer %q, want %q", c.name, r.Signer, c.signer)
 		}
-		if r.SignatureSource == "catalog" {
-			t.Errorf("%s: signature_source catalog, but the prefix has no catalogs", c.name)
+	}
+}
+
+// unsignedCatalog writes a Windows catalog for the file at member, not yet
+// signed: a PKCS#7 SignedData without signers whose content is a
+// certificate trust list (szOID_CTL, usage szOID_CATALOG_LIST) holding, as
+// makecat does, one entry per member hash — the hex tag (UTF-16) with the
+// member info (PE subject GUID) and an SpcIndirectDataContent carrying the
+// hash. Entries for the file's SHA-1 and SHA-256 are listed: Wine 8.0's
+// CryptCATAdminCalcHashFromFileHandle hashes the whole file with SHA-1.
+// osslsigncode then signs it.
+func unsignedCatalog(t *testing.T, member, out string) {
+	t.Helper()
+	b, err := os.ReadFile(member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type algID struct {
+		Alg    asn1.ObjectIdentifier
+		Params asn1.RawValue `asn1:"optional"`
+	}
+	type attr struct {
+		Type   asn1.ObjectIdentifier
+		Values []asn1.RawValue `asn1:"set"`
+	}
+	type entry struct {
+		ID    []byte
+		Attrs []attr `asn1:"set"`
+	}
+	type ctl struct {
+		Usage      []asn1.ObjectIdentifier
+		ListID     []byte
+		ThisUpdate time.Time `asn1:"utc"`
+		SubjectAlg algID
+		Entries    []entry
+	}
+	type contentInfo struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue
+	}
+	null := asn1.RawValue{Tag: asn1.TagNull}
+	must := func(b []byte, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
 		}
+		return b
+	}
+	explicit0 := func(b []byte) asn1.RawValue {
+		return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: b}
+	}
+	bmp := func(s string) []byte {
+		var out []byte
+		for _, c := range utf16.Encode([]rune(s)) {
+			out = append(out, byte(c>>8), byte(c))
+		}
+		return out
+	}
+	memberInfo := must(asn1.Marshal(struct {
+		SubjectGUID asn1.RawValue
+		CertVersion int
+	}{asn1.RawValue{Tag: asn1.TagBMPString, Bytes: bmp("{C689AAB8-8E78-11D0-8C47-00C04FC295EE}")}, 512}))
+	// SpcPeImageData { flags BIT STRING {}, file [0] { [2] { [0] "" } } }
+	peImage := []byte{0x30, 0x09, 0x03, 0x01, 0x00, 0xa0, 0x04, 0xa2, 0x02, 0x80, 0x00}
+	mk := func(h []byte, alg asn1.ObjectIdentifier) entry {
+		ind := must(asn1.Marshal(struct {
+			Data struct {
+				Type  asn1.ObjectIdentifier
+				Value asn1.RawValue
+			}
+			Digest struct {
+				Alg    algID
+				Digest []byte
+			}
+		}{
+			Data: struct {
+				Type  asn1.ObjectIdentifier
+				Value asn1.RawValue
+			}{asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 1, 15}, asn1.RawValue{FullBytes: peImage}},
+			Digest: struct {
+				Alg    algID
+				Digest []byte
+			}{algID{alg, null}, h},
+		}))
+		var tag []byte
+		for _, c := range utf16.Encode([]rune(strings.ToUpper(hex.EncodeToString(h)) + "\x00")) {
+			tag = append(tag, byte(c), byte(c>>8))
+		}
+		return entry{ID: tag, Attrs: []attr{
+			{Type: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 12, 2, 2}, Values: []asn1.RawValue{{FullBytes: memberInfo}}},
+			{Type: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 1, 4}, Values: []asn1.RawValue{{FullBytes: ind}}},
+		}}
+	}
+	s1, s256 := sha1.Sum(b), sha256.Sum256(b)
+	list := must(asn1.Marshal(ctl{
+		Usage:      []asn1.ObjectIdentifier{{1, 3, 6, 1, 4, 1, 311, 12, 1, 1}},
+		ListID:     []byte("farmwatch-wine-test"),
+		ThisUpdate: time.Now().UTC().Truncate(time.Second),
+		SubjectAlg: algID{asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 12, 1, 2}, null},
+		Entries:    []entry{mk(s1[:], asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}), mk(s256[:], asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1})},
+	}))
+	sd := must(asn1.Marshal(struct {
+		Version int
+		Algs    []algID `asn1:"set"`
+		Inner   contentInfo
+		Signers []asn1.RawValue `asn1:"set"`
+	}{1, []algID{}, contentInfo{asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 10, 1}, explicit0(list)}, []asn1.RawValue{}}))
+	der := must(asn1.Marshal(contentInfo{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}, explicit0(sd)}))
+	if err := os.WriteFile(out, der, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
