@@ -33,7 +33,8 @@ func fleetFarm(t *testing.T, e *env) map[string]string {
 			f.Host.Name, f.Summary = name, "IP-KVM "+hostile
 			req.Batch = append(req.Batch, store.Item{Seq: 1, Kind: store.KindFinding, Finding: f})
 			req.Batch = append(req.Batch, store.Item{Seq: 2, Kind: store.KindHeartbeat, Heartbeat: &store.Heartbeat{
-				Time: t0, AgentVersion: "1.2." + hostile, IntervalSeconds: 60, Network: &report.NetworkIdentity{Gateway: gw}}})
+				Time: t0, AgentVersion: "1.2." + hostile, IntervalSeconds: 60, Network: &report.NetworkIdentity{Gateway: gw},
+				SpoolPending: 7, Capture: []report.CaptureStats{{Interface: "wlan0", KernelDrops: 12}}}})
 		} else {
 			req.Batch = append(req.Batch, store.Item{Seq: 1, Kind: store.KindFinding, Finding: mkFinding(id, "wg", report.CategoryVPN, "wireguard", report.SeverityMedium, nil)})
 		}
@@ -79,7 +80,7 @@ func TestFleetPagesShowFarmsHostsAndLinksEscaped(t *testing.T) {
 			`data-host="farm-a"`, `data-host="farm-b"`, `data-host="farm-c"`, "farm-a-lap",
 			"&lt;b&gt;&#34;&gt;&lt;script&gt;",             // farm-b's hostile name, as text
 			`USB serial &#34;kvm-\&#34;&gt;&lt;script&gt;`, // the serial, escaped by %q then HTML
-			"default gateway (MAC hash", `class="why"`, "reporting", "1 farm(s) found · 3 of 4 host(s) in a farm"} {
+			"default gateway (MAC hash", `class="why"`, "reporting", "7 record(s) pending", "wlan0: 12 kernel drops", "1 farm(s) found · 3 of 4 host(s) in a farm"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("fleet page lacks %q", want)
 			}
