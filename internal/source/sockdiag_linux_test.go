@@ -190,3 +190,56 @@ func TestLookupConnectionUDP(t *testing.T) {
 		t.Errorf("unconnected udp = %+v", c)
 	}
 }
+
+// BenchmarkLookupConnection: one attribution of a live loopback TCP
+// connection (one sock_diag request, the /proc search for its inode, the
+// owning process read alone), against a full connection listing with
+// tcp_info and a process listing, which attribution used to do.
+func BenchmarkLookupConnection(b *testing.B) {
+	ctx := context.Background()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			_, _ = io.Copy(io.Discard, c)
+		}
+	}()
+	cl, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	src, err := NewLive(ctx, "/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	local, _ := netip.ParseAddrPort(cl.LocalAddr().String())
+	remote, _ := netip.ParseAddrPort(cl.RemoteAddr().String())
+	b.Run("one-connection", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := src.LookupConnection(ctx, "tcp", local, remote)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := src.Process(ctx, c.PID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tables", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := src.Connections(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := src.Processes(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
