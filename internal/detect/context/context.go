@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/farmwatch/farmwatch/internal/detect"
+	"github.com/farmwatch/farmwatch/internal/region"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
 	"github.com/farmwatch/farmwatch/packaging"
@@ -27,18 +28,8 @@ import (
 // Name is the detector's registry name.
 const Name = "context"
 
-// Region is where the laptop's user is expected to be.
-type Region struct {
-	// Country is an ISO 3166 code ("US").
-	Country string `yaml:"country"`
-	// TimeZones are IANA zone patterns ("America/*").
-	TimeZones []string `yaml:"time_zones"`
-	// Languages are ISO 639-1 codes ("en").
-	Languages []string `yaml:"languages"`
-}
-
-// Set reports whether an expected region is configured.
-func (r Region) Set() bool { return len(r.TimeZones) > 0 || len(r.Languages) > 0 || r.Country != "" }
+// Region is where the laptop's user is expected to be (internal/region).
+type Region = region.Region
 
 // Settings configure the detector (config key "context").
 type Settings struct {

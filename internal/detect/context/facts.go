@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/farmwatch/farmwatch/internal/region"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/source"
 )
@@ -47,20 +48,7 @@ type Facts struct {
 }
 
 // localeLang returns the ISO 639 language of a locale name ("" for C/POSIX).
-func localeLang(l string) string {
-	l = strings.TrimSpace(l)
-	if i := strings.IndexAny(l, "_-.@"); i >= 0 {
-		l = l[:i]
-	}
-	l = strings.ToLower(l)
-	if l == "c" || l == "posix" || l == "" {
-		return ""
-	}
-	if l == "zh" || len(l) == 2 || len(l) == 3 {
-		return l
-	}
-	return ""
-}
+func localeLang(l string) string { return region.LocaleLang(l) }
 
 // input is everything decide needs.
 type input struct {
@@ -71,29 +59,11 @@ type input struct {
 	conns          []source.Connection
 }
 
-func langOK(langs []string, l string) bool {
-	if l == "" || len(langs) == 0 {
-		return true
-	}
-	for _, x := range langs {
-		if strings.EqualFold(x, l) {
-			return true
-		}
-	}
-	return false
-}
+func langOK(langs []string, l string) bool { return region.Region{Languages: langs}.LanguageOK(l) }
 
 // tzOK reports whether zone matches one of the patterns.
 func tzOK(patterns []string, zone string) bool {
-	if zone == "" || len(patterns) == 0 {
-		return true
-	}
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, zone); ok || strings.EqualFold(p, zone) {
-			return true
-		}
-	}
-	return false
+	return region.Region{TimeZones: patterns}.TimeZoneOK(zone)
 }
 
 // decide turns facts into findings. It is pure.
