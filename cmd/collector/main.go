@@ -7,6 +7,7 @@
 //	farmwatch-collector [serve] [flags]     run the collector (default)
 //	farmwatch-collector user add NAME       create a web user (password on stdin)
 //	farmwatch-collector token add NAME      create a REST API token (printed)
+//	farmwatch-collector inventory import FILE   import an MDM inventory export
 //	farmwatch-collector version
 package main
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = userAdd(ctx, args[2:], stdin, stdout, stderr)
 	case len(args) > 1 && args[0] == "token" && args[1] == "add":
 		err = tokenAdd(ctx, args[2:], stdout, stderr)
+	case len(args) > 1 && args[0] == "inventory" && args[1] == "import":
+		err = inventoryImport(ctx, args[2:], stdout, stderr)
 	case len(args) == 0 || strings.HasPrefix(args[0], "-"):
 		err = serve(ctx, args, stderr)
 	default:
@@ -83,6 +86,9 @@ func usage(w io.Writer) {
   farmwatch-collector [serve] [flags]   run the collector (flags: serve -h)
   farmwatch-collector user add NAME     create or reset a web user; password read from stdin
   farmwatch-collector token add NAME    create a REST API token and print it
+  farmwatch-collector inventory import [--json] FILE
+                                        import an Intune, Jamf Pro or Kandji inventory export (CSV or
+                                        JSON; docs/inventory.md) and list matched and unmatched hosts
   farmwatch-collector version
 
 See docs/collector.md.

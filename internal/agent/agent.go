@@ -60,6 +60,7 @@ type Agent struct {
 	runner  *detect.Runner
 	health  map[string]report.DetectorHealth
 	started time.Time
+	serial  string // the machine serial, sent in heartbeats for inventory matching
 	live    *liveSet
 }
 
@@ -99,6 +100,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	hi := src.Host()
 	host := report.Host{Name: hi.Hostname, ID: hi.HostID}
+	a.serial = hi.Serial
 	stdout := a.Stdout
 	if stdout == nil {
 		stdout = os.Stdout
@@ -341,6 +343,7 @@ func (a *Agent) heartbeat(event string, slept, interval time.Duration) report.He
 		Time: time.Now().UTC(), AgentVersion: a.Version, UptimeSeconds: int64(time.Since(a.started).Seconds()),
 		IntervalSeconds: int64(interval.Seconds()), Detectors: health, Event: event, SleptSeconds: int64(slept.Seconds()),
 	}
+	hb.Serial = a.serial
 	hb.CPUPercent, hb.RSSBytes = selfUsage()
 	hb.Capture = live.Running()
 	return hb

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -74,9 +75,14 @@ func Run(ctx context.Context, c config.Config, log *zap.Logger, ready func(addr 
 	if c.Colocation.EgressMinSpan > 0 {
 		st.SetEgressMinSpan(time.Duration(c.Colocation.EgressMinSpan))
 	}
+	egressRegions, err := EgressRegions(c.Inventory)
+	if err != nil {
+		return err
+	}
 	disp := alert.NewDispatcher(st, policy, log.Named("alerts"))
 	srv, err := server.New(server.Options{
 		Offices: offices, VPNEgress: vpn, ClientIPHeader: c.Colocation.ClientIPHeader,
+		Inventory: c.Inventory.Mapping, EgressRegions: egressRegions,
 		Store: st, Policy: policy, Log: log.Named("http"), EnrollSecrets: c.EnrollSecrets,
 		MaxBodyBytes: c.MaxBodyBytes, MaxInflight: c.MaxInflight, TLS: !c.HTTP,
 		AuthHeader: c.Web.AuthHeader, TrustedProxies: proxies, SessionTTL: time.Duration(c.Web.SessionTTL),
@@ -210,4 +216,21 @@ func colocationNets(c config.Colocation) ([]server.OfficeNetwork, []*net.IPNet, 
 		vpn = append(vpn, n)
 	}
 	return offices, vpn, nil
+}
+
+// EgressRegions turns inventory.egress_networks into the server's form.
+func EgressRegions(c config.Inventory) ([]server.EgressRegion, error) {
+	var out []server.EgressRegion
+	for _, e := range c.EgressNetworks {
+		r := server.EgressRegion{Name: e.Name, Country: strings.ToUpper(e.Country)}
+		for _, p := range e.Networks {
+			n, err := config.ParsePrefix(p)
+			if err != nil {
+				return nil, fmt.Errorf("inventory.egress_networks %s: %w", e.Name, err)
+			}
+			r.Nets = append(r.Nets, n)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -28,8 +28,10 @@ func (r Region) Set() bool { return len(r.TimeZones) > 0 || len(r.Languages) > 0
 // String is a short human form: "US (America/*; en, es)".
 func (r Region) String() string {
 	var parts []string
-	if len(r.TimeZones) > 0 {
-		parts = append(parts, strings.Join(r.TimeZones, ", "))
+	if zs := r.TimeZones; len(zs) > 3 {
+		parts = append(parts, strings.Join(zs[:2], ", ")+", …")
+	} else if len(zs) > 0 {
+		parts = append(parts, strings.Join(zs, ", "))
 	}
 	if len(r.Languages) > 0 {
 		parts = append(parts, strings.Join(r.Languages, ", "))

@@ -47,6 +47,9 @@ type Heartbeat struct {
 	// Network is where the host is attached, hashed with the fleet key;
 	// filled by the collector transport when it sends the heartbeat.
 	Network *NetworkIdentity `json:"network,omitempty"`
+	// Serial is the machine serial number, for matching the host with the
+	// MDM inventory at the collector.
+	Serial string `json:"serial,omitempty"`
 }
 
 // Item is one spooled, sequenced element of a batch.

@@ -67,6 +67,10 @@ func NewLive(ctx context.Context, root string) (*LiveSource, error) {
 		id = "hostname:" + name
 	}
 	s.host.HostID = id
+	// The serial is optional: unreadable (not root, no DMI) leaves it "".
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	s.host.Serial, _ = machineSerial(sctx, root)
+	cancel()
 	return s, nil
 }
 

@@ -24,6 +24,9 @@ type HostInfo struct {
 	Arch         string    `json:"arch,omitempty"`
 	CollectedAt  time.Time `json:"collected_at,omitempty"`
 	AgentVersion string    `json:"agent_version,omitempty"`
+	// Serial is the machine's serial number (SMBIOS/DMI, macOS platform
+	// serial) that MDM inventories list devices by; "" when unreadable.
+	Serial string `json:"serial,omitempty"`
 }
 
 // Process is one running process. Identity fields are filled where the OS

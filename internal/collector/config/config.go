@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/farmwatch/farmwatch/internal/collector/inventory"
 	"github.com/farmwatch/farmwatch/internal/report"
 	"github.com/farmwatch/farmwatch/internal/report/rfc5424"
 )
@@ -52,7 +53,28 @@ type Config struct {
 	Web               Web      `yaml:"web"`
 	// Colocation configures the co-location alert (docs/collector.md).
 	Colocation Colocation `yaml:"colocation"`
-	Log        Log        `yaml:"log"`
+	// Inventory maps MDM inventory exports to expected regions
+	// (docs/inventory.md).
+	Inventory Inventory `yaml:"inventory"`
+	Log       Log       `yaml:"log"`
+}
+
+// Inventory configures the MDM inventory import: which columns carry the
+// expected region (inventory.Mapping, inline) and which egress networks
+// have a known country.
+type Inventory struct {
+	inventory.Mapping `yaml:",inline"`
+	// EgressNetworks are public networks whose country is known (offices,
+	// regional VPN gateways). No geolocation database is used: an agent
+	// connecting from elsewhere has no egress country.
+	EgressNetworks []EgressNetwork `yaml:"egress_networks"`
+}
+
+// EgressNetwork is a named set of prefixes in one country.
+type EgressNetwork struct {
+	Name     string   `yaml:"name"`
+	Country  string   `yaml:"country"`
+	Networks []string `yaml:"networks"`
 }
 
 // Colocation configures which shared networks are expected.
@@ -386,6 +408,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Colocation.EgressMinSpan < 0 {
 		bad("colocation.egress_min_span must not be negative")
+	}
+	if err := c.Inventory.Mapping.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for i, e := range c.Inventory.EgressNetworks {
+		if len(e.Country) != 2 || len(e.Networks) == 0 {
+			bad("inventory.egress_networks[%d] %s: needs a two-letter country and networks", i, e.Name)
+		}
+		for _, p := range e.Networks {
+			if _, err := ParsePrefix(p); err != nil {
+				bad("inventory.egress_networks[%d] %s: %v", i, e.Name, err)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -59,63 +59,69 @@ func NameKey(s string) string {
 	return s
 }
 
-// Match pairs inventory rows with hosts: by serial number, then by
-// hostname (only when the name is unique on both sides), then by host id.
-// Each row and each host is used at most once.
-func Match(recs []Record, hosts []Host) Matching {
-	var out Matching
-	usedRec := make([]bool, len(recs))
-	usedHost := make([]bool, len(hosts))
-	pass := func(by string, rkey func(Record) string, hkey func(Host) string, unique bool) {
-		rIdx := map[string][]int{}
-		for i, r := range recs {
-			if k := rkey(r); k != "" && !usedRec[i] {
-				rIdx[k] = append(rIdx[k], i)
-			}
-		}
-		hIdx := map[string][]int{}
-		for j, h := range hosts {
-			if k := hkey(h); k != "" && !usedHost[j] {
-				hIdx[k] = append(hIdx[k], j)
-			}
-		}
-		for j, h := range hosts {
-			if usedHost[j] {
-				continue
-			}
-			k := hkey(h)
-			if k == "" {
-				continue
-			}
-			rs := rIdx[k]
-			if len(rs) == 0 || (unique && (len(rs) > 1 || len(hIdx[k]) > 1)) {
-				continue
-			}
-			i := -1
-			for _, c := range rs {
-				if !usedRec[c] {
-					i = c
-					break
-				}
-			}
-			if i < 0 {
-				continue
-			}
-			usedRec[i], usedHost[j] = true, true
-			out.Matched = append(out.Matched, Matched{Host: h, By: by, Record: recs[i]})
-		}
-	}
-	pass(BySerial, func(r Record) string { return SerialKey(r.Serial) }, func(h Host) string { return SerialKey(h.Serial) }, false)
-	pass(ByHostname, func(r Record) string { return NameKey(r.DeviceName) }, func(h Host) string { return NameKey(h.Name) }, true)
-	pass(ByHostID, func(r Record) string { return r.HostID }, func(h Host) string { return h.ID }, false)
+// Index finds a host's inventory row.
+type Index struct {
+	recs   []Record
+	serial map[string]int
+	name   map[string][]int
+	id     map[string]int
+}
+
+// NewIndex indexes rows by serial, hostname and host id.
+func NewIndex(recs []Record) *Index {
+	x := &Index{recs: recs, serial: map[string]int{}, name: map[string][]int{}, id: map[string]int{}}
 	for i, r := range recs {
-		if !usedRec[i] {
-			out.UnmatchedRecords = append(out.UnmatchedRecords, r)
+		if k := SerialKey(r.Serial); k != "" {
+			if _, dup := x.serial[k]; !dup {
+				x.serial[k] = i
+			}
+		}
+		if k := NameKey(r.DeviceName); k != "" {
+			x.name[k] = append(x.name[k], i)
+		}
+		if r.HostID != "" {
+			if _, dup := x.id[r.HostID]; !dup {
+				x.id[r.HostID] = i
+			}
 		}
 	}
-	for j, h := range hosts {
-		if !usedHost[j] {
+	return x
+}
+
+// Lookup returns the row of a host: by serial number, then by hostname
+// (only when one row has that name), then by host id; -1 when none.
+func (x *Index) Lookup(h Host) (int, string) {
+	if i, ok := x.serial[SerialKey(h.Serial)]; ok && SerialKey(h.Serial) != "" {
+		return i, BySerial
+	}
+	if is := x.name[NameKey(h.Name)]; len(is) == 1 && NameKey(h.Name) != "" {
+		return is[0], ByHostname
+	}
+	if i, ok := x.id[h.ID]; ok && h.ID != "" {
+		return i, ByHostID
+	}
+	return -1, ""
+}
+
+// Match pairs hosts with inventory rows (Index.Lookup); a row may belong to
+// several hosts (an agent reinstalled under a new host id on the same
+// laptop). Rows no host matched and hosts without a row are listed.
+func Match(recs []Record, hosts []Host) Matching {
+	out := Matching{Matched: []Matched{}, UnmatchedRecords: []Record{}, UnmatchedHosts: []Host{}}
+	x := NewIndex(recs)
+	used := make([]bool, len(recs))
+	for _, h := range hosts {
+		i, by := x.Lookup(h)
+		if i < 0 {
 			out.UnmatchedHosts = append(out.UnmatchedHosts, h)
+			continue
+		}
+		used[i] = true
+		out.Matched = append(out.Matched, Matched{Host: h, By: by, Record: recs[i]})
+	}
+	for i, r := range recs {
+		if !used[i] {
+			out.UnmatchedRecords = append(out.UnmatchedRecords, r)
 		}
 	}
 	return out

@@ -76,6 +76,16 @@ func (c *colocation) officeOf(n *report.NetworkIdentity) string {
 // connection's address or, from a trusted proxy, the client address in the
 // configured header. Non-public, office and VPN addresses give "".
 func (s *Server) egress(r *http.Request) string {
+	ip := s.clientIP(r)
+	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || cgnat.Contains(ip) || inNets(ip, s.coloc.quiet) {
+		return ""
+	}
+	return report.HashNetwork(s.coloc.key, report.NetEgress, ip.String())
+}
+
+// clientIP is the address the request came from: the connection's or, from
+// a trusted proxy, the client address in the configured header.
+func (s *Server) clientIP(r *http.Request) net.IP {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -95,10 +105,7 @@ func (s *Server) egress(r *http.Request) string {
 			}
 		}
 	}
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || cgnat.Contains(ip) || inNets(ip, s.coloc.quiet) {
-		return ""
-	}
-	return report.HashNetwork(s.coloc.key, report.NetEgress, ip.String())
+	return ip
 }
 
 var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}

@@ -208,6 +208,7 @@ func (s *Server) ingestLocked(w http.ResponseWriter, r *http.Request) {
 	if s.quietOffice(req.Host.ID, req.Batch) {
 		egress = ""
 	}
+	s.noteEgressRegion(ctx, req.Host.ID, r)
 	res, err := s.o.Store.Ingest(ctx, store.Batch{Host: req.Host, Items: req.Batch, Egress: egress}, s.o.Now(), s.o.Policy)
 	if err != nil {
 		s.storeError(w, err, "ingest")
@@ -377,6 +378,9 @@ func validateBatch(req *IngestRequest) error {
 			}
 			if h.IntervalSeconds < 0 {
 				return errf("batch[%d] seq %d: negative interval_seconds", i, it.Seq)
+			}
+			if len(h.Serial) > 128 || strings.ContainsFunc(h.Serial, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				return errf("batch[%d] seq %d: invalid serial", i, it.Seq)
 			}
 		default:
 			return errf("batch[%d] seq %d: unknown kind %q (want finding or heartbeat)", i, it.Seq, it.Kind)

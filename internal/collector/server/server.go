@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/farmwatch/farmwatch/internal/collector/alert"
+	"github.com/farmwatch/farmwatch/internal/collector/inventory"
 	"github.com/farmwatch/farmwatch/internal/collector/store"
 )
 
@@ -56,6 +57,12 @@ type Options struct {
 	Offices        []OfficeNetwork
 	VPNEgress      []*net.IPNet
 	ClientIPHeader string
+	// Inventory maps MDM export columns to expected regions; EgressRegions
+	// are networks whose country is known (no geolocation database is
+	// used): an agent connecting from one is checked against its user's
+	// expected country.
+	Inventory     inventory.Mapping
+	EgressRegions []EgressRegion
 }
 
 // Server serves the collector's HTTP endpoints.
@@ -185,6 +192,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/fleet-key", s.fleetKey)
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.Handle("GET /api/v1/inventory", s.api(s.apiInventory))
+	m.Handle("POST /api/v1/inventory", s.api(s.apiImportInventory))
+	m.Handle("PUT /api/v1/inventory", s.api(s.apiImportInventory))
 
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.login)

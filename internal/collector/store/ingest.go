@@ -156,6 +156,7 @@ func (s *Store) Ingest(ctx context.Context, b Batch, now time.Time, pol Policy) 
 			if err := s.colocate(ctx, tx, b.Host, it.Heartbeat.Network, b.Egress, now, pol, &res); err != nil {
 				return res, err
 			}
+			findingsChanged = findingsChanged || it.Heartbeat.Serial != "" // the inventory match may change
 		}
 	}
 	if len(touched) > 0 {
@@ -494,7 +495,10 @@ func (s *Store) rescore(ctx context.Context, q interface {
 	if err := q.QueryRowContext(ctx, s.q("SELECT risk_explanation FROM hosts WHERE id = ?"), hostID).Scan(&prevDoc); err == nil && prevDoc != "" {
 		_ = json.Unmarshal([]byte(prevDoc), &prev)
 	}
-	r := risk.ScoreFleet(open, fl)
+	r, err := s.withInventory(ctx, q, hostID, risk.ScoreFleet(open, fl))
+	if err != nil {
+		return false, err
+	}
 	doc, _ := json.Marshal(r)
 	if _, err := q.ExecContext(ctx, s.q(qUpdateRisk), r.Score, string(doc), hostID); err != nil {
 		return false, fmt.Errorf("rescore %s: update: %w", hostID, busy(err))

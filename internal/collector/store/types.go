@@ -77,6 +77,8 @@ type Heartbeat struct {
 	Capture []report.CaptureStats `json:"capture,omitempty"`
 	// Network is where the host is, hashed with the fleet key.
 	Network *report.NetworkIdentity `json:"network,omitempty"`
+	// Serial is the machine serial number (inventory matching).
+	Serial string `json:"serial,omitempty"`
 }
 
 // Item is one element of an ingest batch.

@@ -82,20 +82,22 @@ func decide(in input, s *Settings) []report.Finding {
 	}
 	if !reg.Set() {
 		var inputs []string
+		sources := []map[string]any{}
 		for _, x := range f.Inputs {
 			inputs = append(inputs, x.Name)
+			sources = append(sources, map[string]any{"name": x.Name, report.EvLang: x.Lang, report.EvIME: x.IME})
 		}
 		if f.TimeZone != "" || f.TimeZoneRaw != "" || len(f.Locales) > 0 || len(inputs) > 0 {
-			add("context.region.facts", "", "facts", report.CategoryContext, report.SeverityInfo, 1,
+			add(report.RuleRegionFacts, "", "facts", report.CategoryContext, report.SeverityInfo, 1,
 				fmt.Sprintf("Time zone %s, locales %s, input sources %s (no expected region configured)",
 					orNone(firstNonEmpty(f.TimeZone, f.TimeZoneRaw)), orNone(strings.Join(f.Locales, ", ")), orNone(strings.Join(inputs, ", "))),
-				map[string]any{"time_zone": f.TimeZone, "time_zone_raw": f.TimeZoneRaw, "locales": f.Locales, "inputs": inputs})
+				map[string]any{report.EvTimeZone: f.TimeZone, "time_zone_raw": f.TimeZoneRaw, report.EvLocales: f.Locales, "inputs": inputs, report.EvInputSources: sources})
 		}
 	} else {
 		if !tzOK(reg.TimeZones, f.TimeZone) {
-			add("context.timezone.unexpected", "", f.TimeZone, report.CategoryContext, report.SeverityLow, 0.7,
+			add(report.RuleTimeZoneUnexpected, "", f.TimeZone, report.CategoryContext, report.SeverityLow, 0.7,
 				fmt.Sprintf("System time zone %s is outside the expected region (%s)", f.TimeZone, strings.Join(reg.TimeZones, ", ")),
-				map[string]any{"time_zone": f.TimeZone, "time_zone_raw": f.TimeZoneRaw, "expected": reg.TimeZones})
+				map[string]any{report.EvTimeZone: f.TimeZone, "time_zone_raw": f.TimeZoneRaw, "expected": reg.TimeZones})
 		}
 		var foreign []string
 		for _, l := range f.Locales {
@@ -104,18 +106,18 @@ func decide(in input, s *Settings) []report.Finding {
 			}
 		}
 		if len(foreign) > 0 {
-			add("context.locale.unexpected", "", strings.Join(foreign, ","), report.CategoryContext, report.SeverityLow, 0.6,
+			add(report.RuleLocaleUnexpected, "", strings.Join(foreign, ","), report.CategoryContext, report.SeverityLow, 0.6,
 				fmt.Sprintf("Locale/language settings %s are outside the expected languages (%s)", strings.Join(foreign, ", "), strings.Join(reg.Languages, ", ")),
-				map[string]any{"locales": foreign, "all_locales": f.Locales, "expected": reg.Languages})
+				map[string]any{report.EvLocales: foreign, report.EvAllLocales: f.Locales, "expected": reg.Languages})
 		}
 		seen := map[string]bool{}
 		for _, x := range f.Inputs {
 			if langOK(reg.Languages, x.Lang) {
 				continue
 			}
-			rule, kind := "context.input.foreign_layout", "keyboard layout"
+			rule, kind := report.RuleForeignLayout, "keyboard layout"
 			if x.IME {
-				rule, kind = "context.input.foreign_ime", "input method"
+				rule, kind = report.RuleForeignIME, "input method"
 			}
 			key := rule + "|" + x.Name
 			if seen[key] {
@@ -124,7 +126,7 @@ func decide(in input, s *Settings) []report.Finding {
 			seen[key] = true
 			add(rule, "", x.Name, report.CategoryContext, report.SeverityLow, 0.7,
 				fmt.Sprintf("A %s %s (%s) is installed/enabled, outside the expected languages (%s)", langName(x.Lang), kind, x.Name, strings.Join(reg.Languages, ", ")),
-				map[string]any{"input": x.Name, "lang": x.Lang, "ime": x.IME, "where": x.Where, "expected": reg.Languages})
+				map[string]any{report.EvInput: x.Name, report.EvLang: x.Lang, report.EvIME: x.IME, "where": x.Where, "expected": reg.Languages})
 		}
 		if in.hist != nil && len(reg.TimeZones) > 0 {
 			if m, ok := ForeignHours(in.hist, expectedOffsets(reg), s.MinActiveSamples); ok {
