@@ -157,11 +157,11 @@ func WithInventory(res Result, a Assignment, facts region.Facts, eg Egress) Resu
 		if m.Lang != "" {
 			v += " [" + m.Lang + "]"
 		}
-		add = append(add, Contribution{Rule: "inventory.region." + m.Kind, Category: report.CategoryContext, Points: round1(p),
+		add = append(add, Contribution{Kind: "inventory", Rule: "inventory.region." + m.Kind, Category: report.CategoryContext, Points: round1(p),
 			Reason: fmt.Sprintf("%s — %s %s disagrees%s", who, kindWords[m.Kind], v, capped)})
 	}
 	if len(kinds) >= 2 {
-		add = append(add, Contribution{Rule: "inventory.region", Category: report.CategoryContext, Points: RegionCorroborated,
+		add = append(add, Contribution{Kind: "inventory", Rule: "inventory.region", Category: report.CategoryContext, Points: RegionCorroborated,
 			Reason: fmt.Sprintf("%s — %d kinds of facts disagree with it", who, len(kinds))})
 		sum += RegionCorroborated
 	}
@@ -173,7 +173,7 @@ func WithInventory(res Result, a Assignment, facts region.Facts, eg Egress) Resu
 		if !a.Region.Set() {
 			what = "the inventory gives no expected region for this host"
 		}
-		add = append(add, Contribution{Rule: "inventory.region", Category: report.CategoryContext, Points: 0, Reason: who + " — " + what})
+		add = append(add, Contribution{Kind: "inventory", Rule: "inventory.region", Category: report.CategoryContext, Points: 0, Reason: who + " — " + what})
 	}
 	res.Contributions = append(kept, add...)
 	res.Score = int(math.Round(math.Min(total+sum, Max)))

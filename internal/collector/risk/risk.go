@@ -89,7 +89,8 @@ var Combinations = []Combination{
 
 // Contribution is one line of the explanation.
 type Contribution struct {
-	// Kind is "fleet" or "silence" for a fleet signal, "" for a finding
+	// Kind is "fleet" or "silence" for a fleet signal, "inventory" for the
+	// MDM inventory's expected region (region.go), "" for a finding
 	// or a combination.
 	Kind      string `json:"kind,omitempty"`
 	FindingID string `json:"finding_id,omitempty"`

@@ -193,7 +193,7 @@ func (s *Store) withInventory(ctx context.Context, q querier, hostID string, r r
 		return r, err
 	}
 	if !ok {
-		r.Contributions = append(r.Contributions, risk.Contribution{Rule: "inventory.unmatched", Category: report.CategoryContext,
+		r.Contributions = append(r.Contributions, risk.Contribution{Kind: "inventory", Rule: "inventory.unmatched", Category: report.CategoryContext,
 			Reason: "inventory: this host matches no inventory row (serial, hostname, host id) — no one is known to have it"})
 		return r, nil
 	}
