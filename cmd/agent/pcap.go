@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +88,13 @@ func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if bar != nil {
 		bar.done()
 	}
+	src, err := captureSource(fs.Args())
+	if err != nil {
+		return err
+	}
+	for i := range findings {
+		findings[i].Source = src
+	}
 	// Findings up to a read error are printed before the error is reported.
 	if err := writeFindings(stdout, f, findings); err != nil {
 		return err
@@ -99,6 +108,32 @@ func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	return nil
+}
+
+// captureSource names the analysed capture(s) in each finding, so the
+// output can be attached to a fleet host at the collector (POST
+// /api/v1/hosts/{id}/pcap): the base names, and for one file the SHA-256 of
+// its bytes.
+func captureSource(files []string) (*report.FindingSource, error) {
+	src := &report.FindingSource{Kind: "pcap"}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	src.File = strings.Join(names, ", ")
+	if len(files) == 1 {
+		f, err := os.Open(files[0])
+		if err != nil {
+			return nil, fmt.Errorf("hash capture: %w", err)
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return nil, fmt.Errorf("hash capture %s: %w", files[0], err)
+		}
+		src.SHA256 = hex.EncodeToString(h.Sum(nil))
+	}
+	return src, nil
 }
 
 // progressBar draws a one-line bar on a terminal, at most 10 times a second.

@@ -211,6 +211,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/hosts/{id}/findings", s.api(s.apiFindings))
 	m.Handle("GET /api/v1/hosts/{id}/timeline", s.api(s.apiTimeline))
 	m.Handle("POST /api/v1/hosts/{id}/findings/{fid}/close", s.api(s.apiCloseFinding))
+	m.Handle("POST /api/v1/hosts/{id}/pcap", s.api(s.apiAttachPcap))
 	m.Handle("GET /api/v1/fleet", s.api(s.apiFleet))
 	m.Handle("GET /api/v1/alerts", s.api(s.apiAlerts))
 	m.Handle("GET /api/v1/alerts/{id}", s.api(s.apiAlert))
