@@ -13,6 +13,7 @@
 #   scripts/zoo.sh list
 #   scripts/zoo.sh install NAME...
 #   scripts/zoo.sh up NAME            net + install + setup, left running
+#                                     (ZOO_INSTALLED=1: install ran already)
 #   scripts/zoo.sh session NAME       the session (after up)
 #   scripts/zoo.sh down               end everything
 #   scripts/zoo.sh record OUTDIR NAME...   up, capture + session, down:
@@ -35,8 +36,8 @@ load() {
 cmd=${1:-}; shift || true
 case "$cmd" in
 list) for f in "$here"/zoo/*.sh; do n=$(basename "$f" .sh); [ "$n" = lib ] || echo "$n"; done ;;
-install) for n in "$@"; do load "$n"; zoo_install; done ;;
-up) load "$1"; zoo_install; : >"$ZOO_STATE/log"; zoo_net; zoo_setup ;;
+install) znetdelay; for n in "$@"; do load "$n"; zoo_install; done ;;
+up) load "$1"; [ "${ZOO_INSTALLED:-0}" = 1 ] || zoo_install; : >"$ZOO_STATE/log"; zoo_net; zoo_setup ;;
 session) load "$1"; zoo_session ;;
 down) zoo_down ;;
 record)

@@ -82,11 +82,20 @@ zoo_net() {
   zinns $NS_TGT ip route add default via $ZOO_LAP2
   zinns $NS_CTL ip route add 10.210.1.0/24 via $ZOO_LAP
   zinns $NS_LAP sysctl -qw net.ipv4.ip_forward=1
-  if [ ! -x "$ZOO_CACHE/netdelay" ] || [ "$ZOO_REPO/tools/netdelay/main.go" -nt "$ZOO_CACHE/netdelay" ]; then
-    (cd "$ZOO_REPO" && go build -o "$ZOO_CACHE/netdelay" ./tools/netdelay)
-  fi
+  znetdelay
   zbg zinns $NS_MID "$ZOO_CACHE/netdelay" -a $IF_M1 -b $IF_M2 -delay 90ms -jitter 5ms
   zwait_cmd 100 zinns $NS_CTL ping -c1 -W1 $ZOO_LAP
+}
+
+# znetdelay builds tools/netdelay into $ZOO_CACHE when it is missing or
+# older than its source (zoos running side by side take turns).
+znetdelay() {
+  (
+    flock 9
+    if [ ! -x "$ZOO_CACHE/netdelay" ] || [ "$ZOO_REPO/tools/netdelay/main.go" -nt "$ZOO_CACHE/netdelay" ]; then
+      cd "$ZOO_REPO" && go build -o "$ZOO_CACHE/netdelay.tmp" ./tools/netdelay && mv "$ZOO_CACHE/netdelay.tmp" "$ZOO_CACHE/netdelay"
+    fi
+  ) 9>"$ZOO_CACHE/.netdelay.lock"
 }
 
 # zoo_down_ns ends every process inside the namespaces and deletes them.
@@ -123,25 +132,31 @@ zxvfb() {
   zwait_cmd 100 env DISPLAY=":$1" xdotool getdisplaygeometry
 }
 
-# ztype DISPLAY TEXT: type TEXT into the focused window at a human pace
-# (200–400 ms between keys).
+# ztype DISPLAY TEXT [END]: type TEXT into the focused window at a human
+# pace (200–400 ms between keys), stopping early once $SECONDS reaches END.
 ztype() {
-  local d=$1 text=$2 i
+  local d=$1 text=$2 end=${3:-} i
   for ((i = 0; i < ${#text}; i++)); do
+    [ -n "$end" ] && [ $SECONDS -ge "$end" ] && return 0
     DISPLAY=:$d xdotool type --delay 0 -- "${text:i:1}" 2>/dev/null || true
     sleep 0.$((RANDOM % 3 + 2))
   done
 }
 
 # zdrive DISPLAY SECONDS: a person at the controls of a viewer window on
-# DISPLAY for about SECONDS: clicks, typed commands and mouse moves, at a
-# human pace. The viewer must be focused (zfocus).
+# DISPLAY for SECONDS: clicks, typed commands and mouse moves, at a human
+# pace; it stops when the time is up, even mid-command. The viewer must be
+# focused (zfocus).
 zdrive() {
-  local d=$1 secs=$2 end=$((SECONDS + $2)) x
+  local d=$1 end=$((SECONDS + $2)) x
   while [ $SECONDS -lt $end ]; do
-    ztype "$d" "echo remote $RANDOM"
+    ztype "$d" "echo remote $RANDOM" $end
     DISPLAY=:$d xdotool key Return 2>/dev/null || true
-    for x in 120 200 280 360 440; do DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 200)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1)); done
+    for x in 120 200 280 360 440; do
+      [ $SECONDS -lt $end ] || return 0
+      DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 200)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1))
+    done
+    [ $SECONDS -lt $end ] || return 0
     sleep 0.$((RANDOM % 5 + 5))
   done
 }
@@ -248,7 +263,8 @@ zbin() {
 # zterm DISPLAY: a terminal filling the laptop's screen (so typed keys stay
 # in it wherever the pointer goes). zwork DISPLAY SECONDS: a person at a
 # viewer on DISPLAY works in that terminal: commands typed at a human pace
-# whose output scrolls the screen, a pause to read, mouse moves.
+# whose output scrolls the screen, a pause to read, mouse moves; it stops
+# when the time is up, even mid-command.
 zterm() {
   DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
   zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
@@ -257,9 +273,13 @@ zwork() {
   local d=$1 end=$((SECONDS + $2)) i=0 x
   local cmds=("ls -l /usr/bin | head -40" "df -h" "ps aux | head -30" "ls -la /etc | tail -35" "free -m" "head -40 /etc/services" "uname -a" "env | sort | head -30")
   while [ $SECONDS -lt $end ]; do
-    ztype "$d" "${cmds[i % ${#cmds[@]}]}"; i=$((i + 1))
+    ztype "$d" "${cmds[i % ${#cmds[@]}]}" $end; i=$((i + 1))
     DISPLAY=:$d xdotool key Return 2>/dev/null || true
-    for x in 120 260 400 540; do DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 300)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1)); done
+    for x in 120 260 400 540; do
+      [ $SECONDS -lt $end ] || return 0
+      DISPLAY=:$d xdotool mousemove $x $((150 + RANDOM % 300)) 2>/dev/null || true; sleep 0.$((RANDOM % 3 + 1))
+    done
+    [ $SECONDS -lt $end ] || return 0
     sleep 1.$((RANDOM % 8))
   done
 }

@@ -9,15 +9,16 @@ zoo_setup() {
   zwait_port $NS_CTL $ZOO_CTL 22
 }
 # typist SECONDS: keys on stdout at a human pace (150–450 ms apart), a
-# pause to read after each command, `exit` at the end.
+# pause to read after each command, `exit` when the time is up.
 typist() {
   local end=$((SECONDS + $1)) i=0 k cmd
   local cmds=("ls /" "uname -a" "cat /etc/hostname" "id" "ls -l /tmp" "date" "df -h /" "uptime" "ps aux | head -15" "free -m" "echo done")
   sleep 1.5
   while [ $SECONDS -lt $end ]; do
     cmd=${cmds[i % ${#cmds[@]}]}; i=$((i + 1))
-    for ((k = 0; k < ${#cmd}; k++)); do printf '%s' "${cmd:k:1}"; sleep 0.$((RANDOM % 31 + 15)); done
-    printf '\r'; sleep $((RANDOM % 2)).$((RANDOM % 6 + 3))
+    for ((k = 0; k < ${#cmd} && SECONDS < end; k++)); do printf '%s' "${cmd:k:1}"; sleep 0.$((RANDOM % 31 + 15)); done
+    printf '\r'; [ $SECONDS -lt $end ] || break
+    sleep $((RANDOM % 2)).$((RANDOM % 6 + 3))
   done
   printf 'exit\r'; sleep 1
 }

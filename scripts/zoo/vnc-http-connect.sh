@@ -25,7 +25,8 @@ CFG
 }
 zoo_session() {
   zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -connect 127.0.0.1:443 -proxy http://$ZOO_CTL:3128 -forever -shared -nopw -quiet
-  sleep 4
+  # The session is up once tinyproxy holds the tunnel to the viewer.
+  zwait_cmd 100 zestab $NS_CTL 443
   zfocus $((ZOO_DISPLAY + 2)) "TigerVNC Viewer"
   zdrive $((ZOO_DISPLAY + 2)) "$ZOO_SECS"
 }

@@ -10,7 +10,8 @@ zoo_setup() {
 }
 zoo_session() {
   zbg zinns $NS_LAP "$(zbin x11vnc)" -display :$((ZOO_DISPLAY + 1)) -connect $ZOO_CTL:5500 -forever -shared -nopw -quiet
-  sleep 4
+  # The session is up once the viewer holds x11vnc's connection.
+  zwait_cmd 100 zestab $NS_CTL 5500
   zfocus $((ZOO_DISPLAY + 2)) "TigerVNC Viewer"
   zdrive $((ZOO_DISPLAY + 2)) "$ZOO_SECS"
 }

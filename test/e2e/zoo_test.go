@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,13 +52,21 @@ type zooCase struct {
 	// every other traffic finding (negatives: "low").
 	wire    []want
 	maxWire string
-	// iface is the link to capture (default the laptop's link to the
-	// controller); set by scenarios whose session crosses the side link.
+	// iface is the link to capture after the lane's prefix (default
+	// "-lap", the laptop's link to the controller); set by scenarios whose
+	// session crosses the side link.
 	iface string
 }
 
 // zooCases is the zoo: each name is a scripts/zoo/<name>.sh scenario.
+// The longest (meshcentral) comes first so that the lanes finish together.
 var zooCases = []zooCase{
+	// The self-hosted RMM: MeshCentral's server on the controller, the
+	// real MeshAgent (renamed, moved, its .msh beside it) dialling out to
+	// it on 443; desktop and terminal driven from the web UI.
+	{name: "meshcentral",
+		host: []want{{"remoteaccess.process.renamed", "meshcentral", "high"}},
+		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	{name: "vnc-reverse",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.vnc.session", "vnc", "high"}}},
@@ -73,7 +82,7 @@ var zooCases = []zooCase{
 	{name: "vnc-xray-reverse",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
-	{name: "vnc-websockify", iface: "e-lap2",
+	{name: "vnc-websockify", iface: "-lap2",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.vnc.session", "vnc", "high"}, {"network.behavior.far-controller", "vnc", "medium"}}},
 	{name: "vnc-shadowsocks",
@@ -92,12 +101,6 @@ var zooCases = []zooCase{
 	{name: "vnc-websockify-laptop",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
-	// The self-hosted RMM: MeshCentral's server on the controller, the
-	// real MeshAgent (renamed, moved, its .msh beside it) dialling out to
-	// it on 443; desktop and terminal driven from the web UI.
-	{name: "meshcentral",
-		host: []want{{"remoteaccess.process.renamed", "meshcentral", "high"}},
-		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	// Negatives: nothing above low on the wire.
 	{name: "vnc-viewer-out", maxWire: "low"},
 	{name: "upload", maxWire: "low"},
@@ -108,6 +111,35 @@ var zooCases = []zooCase{
 	{name: "rdp-shadow",
 		host: []want{{"remoteaccess.process.renamed", "rdp", "high"}},
 		wire: []want{{"network.rdp.session", "rdp", "high"}}},
+}
+
+// zooLane is one set of namespaces, links and X displays a scenario runs
+// in (scripts/zoo/lib.sh ZOO_PREFIX, ZOO_DISPLAY). Scenarios run two at a
+// time, each in a lane of its own; nothing in one lane reaches the other
+// (own network namespaces, displays, state and /opt/zoo-PREFIX copies).
+type zooLane struct {
+	prefix  string
+	display int
+}
+
+// zooLanes are the lanes TestZoo uses; FARMWATCH_ZOO_LANES=PREFIX:DISPLAY,…
+// sets others (one lane: the scenarios run one after another).
+func zooLanes(t *testing.T) []zooLane {
+	spec := os.Getenv("FARMWATCH_ZOO_LANES")
+	if spec == "" {
+		return []zooLane{{"e", 150}, {"v", 156}}
+	}
+	var lanes []zooLane
+	for _, l := range strings.Split(spec, ",") {
+		var lane zooLane
+		p, d, ok := strings.Cut(l, ":")
+		if _, err := fmt.Sscan(d, &lane.display); err != nil || !ok || p == "" {
+			t.Fatalf("FARMWATCH_ZOO_LANES: %q is not PREFIX:DISPLAY", l)
+		}
+		lane.prefix = p
+		lanes = append(lanes, lane)
+	}
+	return lanes
 }
 
 func TestZoo(t *testing.T) {
@@ -125,16 +157,18 @@ func TestZoo(t *testing.T) {
 	if cache == "" {
 		cache = "/var/cache/farmwatch-zoo"
 	}
-	env := func(state string) []string {
+	env := func(lane zooLane, state string) []string {
 		// ZOO_RENAME: the laptop's tools run as renamed, moved copies.
-		return append(os.Environ(), "ZOO_PREFIX=e", "ZOO_DISPLAY=150", "ZOO_STATE="+state, "ZOO_CACHE="+cache, "ZOO_SECS="+secs, "ZOO_RENAME=1")
+		// ZOO_INSTALLED: the install step below has run.
+		return append(os.Environ(), "ZOO_PREFIX="+lane.prefix, fmt.Sprintf("ZOO_DISPLAY=%d", lane.display),
+			"ZOO_STATE="+state, "ZOO_CACHE="+cache, "ZOO_SECS="+secs, "ZOO_RENAME=1", "ZOO_INSTALLED=1")
 	}
-	zooRun := func(t *testing.T, state string, timeout time.Duration, args ...string) {
+	zooRun := func(t *testing.T, lane zooLane, state string, timeout time.Duration, args ...string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, zoo, args...)
-		cmd.Env = env(state)
+		cmd.Env = env(lane, state)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			log, _ := os.ReadFile(filepath.Join(state, "log"))
@@ -156,54 +190,118 @@ func TestZoo(t *testing.T) {
 	for _, c := range cases {
 		names = append(names, c.name)
 	}
-	zooRun(t, t.TempDir(), 20*time.Minute, append([]string{"install"}, names...)...)
+	lanes := zooLanes(t)
+	zooRun(t, lanes[0], t.TempDir(), 20*time.Minute, append([]string{"install"}, names...)...)
+	agent(t) // resolved once, before the scenarios run side by side
 
+	// One worker per lane takes the next scenario in zooCases' order (the
+	// longest first) until none is left.
+	next := make(chan zooCase, len(cases))
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			state := t.TempDir()
-			t.Cleanup(func() {
-				cmd := exec.Command(zoo, "down")
-				cmd.Env = env(state)
-				_ = cmd.Run()
-			})
-			zooRun(t, state, 3*time.Minute, "up", c.name)
-			iface := c.iface
-			if iface == "" {
-				iface = "e-lap"
-			}
-			capture := filepath.Join(state, "session.pcap")
-			dump := zooStart(t, "ip", "netns", "exec", "elap", "tcpdump", "-U", "-n", "-s", "0", "-i", iface, "-w", capture)
-			live := startLiveAgent(t, iface)
-			zooRun(t, state, 5*time.Minute, "session", c.name)
-
-			host := scanNS(t, "elap")
-			_ = dump.Process.Signal(syscall.SIGTERM)
-			_, _ = dump.Process.Wait()
-			liveFindings := live.stop(t)
-			wire := pcapFindings(t, capture)
-
-			for _, w := range c.host {
-				if !hasWant(host, w, "") {
-					t.Errorf("host: no %s (tool %s) ≥ %s; scan found:\n%s", w.rule, w.tool, w.sev, describe(host))
-				}
-			}
-			checkWire(t, "pcap", wire, c)
-			checkWire(t, "live agent", liveFindings, c)
-			// Live findings name the process on the laptop that holds the
-			// flow, with its executable's hash.
-			for _, w := range c.wire {
-				if f, ok := findWant(liveFindings, w, zooLaptop); ok {
-					if f.Evidence["pid"] == nil || f.Evidence["exe_sha256"] == nil {
-						t.Errorf("live %s not attributed to a process with its hash: %v", f.Rule, f.Evidence)
-					}
-				}
-			}
-			t.Logf("zoo %s\n host: %s\n pcap: %s\n live: %s", c.name, brief(host, ""), brief(wire, zooLaptop), brief(liveFindings, zooLaptop))
-			if t.Failed() {
-				t.Logf("pcap findings:\n%s\nlive findings:\n%s", describe(wire), describe(liveFindings))
-			}
-		})
+		next <- c
 	}
+	close(next)
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				t.Run(c.name, func(t *testing.T) { zooScenario(t, zoo, lane, c, env, zooRun) })
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// zooScenario runs one scenario in lane and asserts what farmwatch
+// reports about it (see TestZoo).
+func zooScenario(t *testing.T, zoo string, lane zooLane, c zooCase, env func(zooLane, string) []string,
+	zooRun func(*testing.T, zooLane, string, time.Duration, ...string)) {
+	ns, link := lane.prefix+"lap", lane.prefix+"-lap"
+	state := t.TempDir()
+	// Where the scenario's time goes (logged at the end).
+	var phases []string
+	mark := time.Now()
+	phase := func(name string) {
+		now := time.Now()
+		phases = append(phases, fmt.Sprintf("%s %.1fs", name, now.Sub(mark).Seconds()))
+		mark = now
+	}
+	defer func() { t.Logf("zoo %s (lane %s) phases: %s", c.name, lane.prefix, strings.Join(phases, ", ")) }()
+	t.Cleanup(func() {
+		start := time.Now()
+		cmd := exec.Command(zoo, "down")
+		cmd.Env = env(lane, state)
+		_ = cmd.Run()
+		t.Logf("zoo %s down %.1fs", c.name, time.Since(start).Seconds())
+	})
+	zooRun(t, lane, state, 3*time.Minute, "up", c.name)
+	phase("up")
+	iface := link
+	if c.iface != "" {
+		iface = lane.prefix + c.iface
+	}
+	capture := filepath.Join(state, "session.pcap")
+	dump := zooStart(t, capture, "ip", "netns", "exec", ns, "tcpdump", "-U", "-n", "-s", "0", "-i", iface, "-w", capture)
+	live := startLiveAgent(t, ns, iface)
+	phase("capture+agent start")
+	zooRun(t, lane, state, 5*time.Minute, "session", c.name)
+	phase("session")
+
+	host := scanNS(t, ns)
+	phase("scan")
+	_ = dump.Process.Signal(syscall.SIGTERM)
+	_, _ = dump.Process.Wait()
+	liveFindings := live.stop(t)
+	phase("capture+agent stop")
+	wire := pcapFindings(t, capture)
+	phase("pcap")
+
+	// The host scan sees every process on the machine, the other
+	// lane's too: a renamed copy counts only from this lane's
+	// folder (scripts/zoo/lib.sh zbin).
+	mine := "/opt/zoo-" + lane.prefix + "/"
+	for _, w := range c.host {
+		if !hasHostWant(host, w, mine) {
+			t.Errorf("host: no %s (tool %s) ≥ %s from %s; scan found:\n%s", w.rule, w.tool, w.sev, mine, describe(host))
+		}
+	}
+	checkWire(t, "pcap", wire, c)
+	checkWire(t, "live agent", liveFindings, c)
+	// Live findings name the process on the laptop that holds the
+	// flow, with its executable's hash.
+	for _, w := range c.wire {
+		if f, ok := findWant(liveFindings, w, zooLaptop); ok {
+			if f.Evidence["pid"] == nil || f.Evidence["exe_sha256"] == nil {
+				t.Errorf("live %s not attributed to a process with its hash: %v", f.Rule, f.Evidence)
+			}
+		}
+	}
+	t.Logf("zoo %s\n host: %s\n pcap: %s\n live: %s", c.name, brief(host, ""), brief(wire, zooLaptop), brief(liveFindings, zooLaptop))
+	if t.Failed() {
+		t.Logf("pcap findings:\n%s\nlive findings:\n%s", describe(wire), describe(liveFindings))
+	}
+}
+
+// hasHostWant reports whether the host findings hold w for a process
+// whose executable lies under dir (evidence "path", or one of "paths").
+func hasHostWant(fs []finding, w want, dir string) bool {
+	for _, f := range fs {
+		if !hasWant([]finding{f}, w, "") {
+			continue
+		}
+		paths := []any{f.Evidence["path"]}
+		if ps, ok := f.Evidence["paths"].([]any); ok {
+			paths = append(paths, ps...)
+		}
+		for _, p := range paths {
+			if s, ok := p.(string); ok && strings.HasPrefix(s, dir) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkWire asserts the wanted findings and the severity bound of a
@@ -291,20 +389,36 @@ func lastBytes(s string, n int) string {
 	return s
 }
 
-// zooStart starts a helper process for the duration of the test.
-func zooStart(t *testing.T, name string, args ...string) *exec.Cmd {
+// zooStart starts tcpdump writing file for the duration of the test and
+// returns once it captures (it writes the file's header after opening its
+// socket).
+func zooStart(t *testing.T, file, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := startProc(t, name, args...)
-	time.Sleep(300 * time.Millisecond) // tcpdump opens its socket before the session starts
-	return cmd
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start writing %s", name, file)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // scanNS runs `scan` inside a namespace and parses its findings.
+// The lan detector listens for mDNS for half a second instead of its
+// default 3 s: nothing in the zoo's namespaces speaks mDNS.
 func scanNS(t *testing.T, ns string) []finding {
 	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "scan.yaml")
+	if err := os.WriteFile(cfg, []byte("detectors:\n  lan:\n    settings: {listen_seconds: 0.5}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, agent(t), "scan", "--format", "json")
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, agent(t), "scan", "--config", cfg, "--format", "json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -334,7 +448,7 @@ type liveAgent struct {
 	stderr *syncBuffer
 }
 
-func startLiveAgent(t *testing.T, iface string) *liveAgent {
+func startLiveAgent(t *testing.T, ns, iface string) *liveAgent {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "farmwatch.yaml")
@@ -344,7 +458,7 @@ func startLiveAgent(t *testing.T, iface string) *liveAgent {
 		t.Fatal(err)
 	}
 	a := &liveAgent{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
-	a.cmd = exec.Command("ip", "netns", "exec", "elap", agent(t), "run", "--config", cfg)
+	a.cmd = exec.Command("ip", "netns", "exec", ns, agent(t), "run", "--config", cfg)
 	a.cmd.Stdout, a.cmd.Stderr = a.stdout, a.stderr
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
