@@ -52,6 +52,10 @@ type zooCase struct {
 	// every other traffic finding (negatives: "low").
 	wire    []want
 	maxWire string
+	// alone: the scenario needs the machine to itself (Chromium and a
+	// Node server: CPU-heavy, its drive's pace would suffer from a second
+	// scenario beside it), so no other runs meanwhile.
+	alone bool
 	// iface is the link to capture after the lane's prefix (default
 	// "-lap", the laptop's link to the controller); set by scenarios whose
 	// session crosses the side link.
@@ -64,7 +68,7 @@ var zooCases = []zooCase{
 	// The self-hosted RMM: MeshCentral's server on the controller, the
 	// real MeshAgent (renamed, moved, its .msh beside it) dialling out to
 	// it on 443; desktop and terminal driven from the web UI.
-	{name: "meshcentral",
+	{name: "meshcentral", alone: true,
 		host: []want{{"remoteaccess.process.renamed", "meshcentral", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	{name: "vnc-reverse",
@@ -82,7 +86,7 @@ var zooCases = []zooCase{
 	{name: "vnc-xray-reverse",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
-	{name: "vnc-websockify", iface: "-lap2",
+	{name: "vnc-websockify", iface: "-lap2", alone: true,
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.vnc.session", "vnc", "high"}, {"network.behavior.far-controller", "vnc", "medium"}}},
 	{name: "vnc-shadowsocks",
@@ -98,14 +102,14 @@ var zooCases = []zooCase{
 	{name: "vnc-shadowsocks-out",
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
-	{name: "vnc-websockify-laptop",
+	{name: "vnc-websockify-laptop", alone: true,
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
 	// Negatives: nothing above low on the wire.
 	{name: "vnc-viewer-out", maxWire: "low"},
 	{name: "upload", maxWire: "low"},
 	{name: "ssh-terminal-echo", maxWire: "low"},
-	{name: "video-call-screenshare", maxWire: "low"},
+	{name: "video-call-screenshare", maxWire: "low", alone: true},
 	{name: "streaming", maxWire: "low"},
 	{name: "git-push", maxWire: "low"},
 	{name: "rdp-shadow",
@@ -117,6 +121,9 @@ var zooCases = []zooCase{
 // in (scripts/zoo/lib.sh ZOO_PREFIX, ZOO_DISPLAY). Scenarios run two at a
 // time, each in a lane of its own; nothing in one lane reaches the other
 // (own network namespaces, displays, state and /opt/zoo-PREFIX copies).
+// A lane's scenarios take turns between display..display+2 and
+// display+3..display+5, so an X server of the previous scenario that is
+// still going away never shares a number with the next one's.
 type zooLane struct {
 	prefix  string
 	display int
@@ -127,7 +134,7 @@ type zooLane struct {
 func zooLanes(t *testing.T) []zooLane {
 	spec := os.Getenv("FARMWATCH_ZOO_LANES")
 	if spec == "" {
-		return []zooLane{{"e", 150}, {"v", 156}}
+		return []zooLane{{"e", 150}, {"v", 160}}
 	}
 	var lanes []zooLane
 	for _, l := range strings.Split(spec, ",") {
@@ -201,13 +208,27 @@ func TestZoo(t *testing.T) {
 		next <- c
 	}
 	close(next)
+	// Scenarios marked alone hold the write lock: none runs beside them.
+	var machine sync.RWMutex
 	var wg sync.WaitGroup
 	for _, lane := range lanes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range next {
-				t.Run(c.name, func(t *testing.T) { zooScenario(t, zoo, lane, c, env, zooRun) })
+			for k := 0; ; k++ {
+				c, ok := <-next
+				if !ok {
+					return
+				}
+				l := lane
+				l.display += 3 * (k % 2)
+				lock, unlock := machine.RLock, machine.RUnlock
+				if c.alone {
+					lock, unlock = machine.Lock, machine.Unlock
+				}
+				lock()
+				t.Run(c.name, func(t *testing.T) { zooScenario(t, zoo, l, c, env, zooRun) })
+				unlock()
 			}
 		}()
 	}
