@@ -257,7 +257,7 @@ func zooScenario(t *testing.T, zoo string, lane zooLane, c zooCase, env func(zoo
 		_ = cmd.Run()
 		t.Logf("zoo %s down %.1fs", c.name, time.Since(start).Seconds())
 	})
-	zooRun(t, lane, state, 3*time.Minute, "up", c.name)
+	zooRun(t, lane, state, 6*time.Minute, "up", c.name)
 	phase("up")
 	iface := link
 	if c.iface != "" {
@@ -267,7 +267,7 @@ func zooScenario(t *testing.T, zoo string, lane zooLane, c zooCase, env func(zoo
 	dump := zooStart(t, capture, "ip", "netns", "exec", ns, "tcpdump", "-U", "-n", "-s", "0", "-i", iface, "-w", capture)
 	live := startLiveAgent(t, ns, iface)
 	phase("capture+agent start")
-	zooRun(t, lane, state, 5*time.Minute, "session", c.name)
+	zooRun(t, lane, state, 8*time.Minute, "session", c.name)
 	phase("session")
 
 	host := scanNS(t, ns)
