@@ -430,14 +430,15 @@ func zooStart(t *testing.T, file, name string, args ...string) *exec.Cmd {
 
 // scanNS runs `scan` inside a namespace and parses its findings.
 // The lan detector listens for mDNS for half a second instead of its
-// default 3 s: nothing in the zoo's namespaces speaks mDNS.
+// default 3 s: nothing in the zoo's namespaces speaks mDNS. remoteaccess
+// may take 2 minutes instead of 20 s (a starved machine ran past 20 s).
 func scanNS(t *testing.T, ns string) []finding {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "scan.yaml")
-	if err := os.WriteFile(cfg, []byte("detectors:\n  lan:\n    settings: {listen_seconds: 0.5}\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("detectors:\n  lan:\n    settings: {listen_seconds: 0.5}\n  remoteaccess: {timeout: 2m}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, agent(t), "scan", "--config", cfg, "--format", "json")
 	var stdout, stderr bytes.Buffer
