@@ -24,32 +24,7 @@ import (
 // second once the lane is up).
 func TestWineNetwork(t *testing.T) {
 	l := wineLane(t)
-	route, err := os.ReadFile("/proc/net/route")
-	if err != nil {
-		t.Fatal(err)
-	}
-	arp, err := os.ReadFile("/proc/net/arp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	iface, gw := source.ParseProcRoute(route)
-	if gw == "" {
-		t.Fatalf("this machine has no IPv4 default route via a gateway; /proc/net/route:\n%s", route)
-	}
-	var gwMAC string
-	var neigh []string
-	for _, e := range source.ParseProcARP(arp) {
-		if e.Interface != iface {
-			continue
-		}
-		if e.IP == gw {
-			gwMAC = e.MAC
-		}
-		neigh = append(neigh, e.MAC)
-	}
-	if gwMAC == "" {
-		t.Fatalf("no complete ARP entry for the gateway %s on %s; /proc/net/arp:\n%s", gw, iface, arp)
-	}
+	iface, gw, gwMAC, neigh := linuxNetwork(t)
 
 	exe := filepath.Join(l.dir, "bin", "netprobe.exe")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -92,4 +67,36 @@ func TestWineNetwork(t *testing.T) {
 	if got.SSID != "" || got.BSSID != "" {
 		t.Errorf("Wi-Fi under Wine, which has none: %q %q", got.SSID, got.BSSID)
 	}
+}
+
+// linuxNetwork returns this machine's IPv4 default route (interface and
+// gateway), the gateway's MAC and the MACs of the complete ARP entries on
+// that interface, from /proc/net/route and /proc/net/arp.
+func linuxNetwork(t *testing.T) (iface, gw, gwMAC string, neigh []string) {
+	t.Helper()
+	route, err := os.ReadFile("/proc/net/route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arp, err := os.ReadFile("/proc/net/arp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iface, gw = source.ParseProcRoute(route)
+	if gw == "" {
+		t.Fatalf("this machine has no IPv4 default route via a gateway; /proc/net/route:\n%s", route)
+	}
+	for _, e := range source.ParseProcARP(arp) {
+		if e.Interface != iface {
+			continue
+		}
+		if e.IP == gw {
+			gwMAC = e.MAC
+		}
+		neigh = append(neigh, e.MAC)
+	}
+	if gwMAC == "" {
+		t.Fatalf("no complete ARP entry for the gateway %s on %s; /proc/net/arp:\n%s", gw, iface, arp)
+	}
+	return iface, gw, gwMAC, neigh
 }

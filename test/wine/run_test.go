@@ -5,6 +5,7 @@ package wine
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/farmwatch/farmwatch/internal/report"
 )
 
 // TestWinePcap feeds real captures (recorded from real software by
@@ -173,5 +176,38 @@ report:
 		}
 		b, _ := os.ReadFile(agentLog)
 		return false, fmt.Sprintf("findings %+v; agent log:\n%s", fs.Findings, tail(string(b), 2000))
+	})
+
+	// Co-location from a Windows agent: its heartbeat carries the keyed
+	// hash of the gateway MAC that Wine's iphlpapi maps from this machine's
+	// ARP table, the very hash a Linux agent here would send.
+	_, _, gwMAC, _ := linuxNetwork(t)
+	waitFor(t, "the Windows agent's network identity at the collector", time.Minute, func() (bool, string) {
+		kb, err := os.ReadFile(filepath.Join(dir, "credential.fleet-key"))
+		if err != nil {
+			return false, err.Error()
+		}
+		key, err := hex.DecodeString(strings.TrimSpace(string(kb)))
+		if err != nil {
+			return false, err.Error()
+		}
+		var hosts struct {
+			Hosts []struct {
+				Heartbeat *struct {
+					Network *report.NetworkIdentity `json:"network"`
+				} `json:"heartbeat"`
+			} `json:"hosts"`
+		}
+		if err := get("/api/v1/hosts", &hosts); err != nil || len(hosts.Hosts) == 0 || hosts.Hosts[0].Heartbeat == nil || hosts.Hosts[0].Heartbeat.Network == nil {
+			return false, fmt.Sprintf("no network identity yet: %+v %v", hosts, err)
+		}
+		n := hosts.Hosts[0].Heartbeat.Network
+		if want := report.HashNetwork(key, report.NetGateway, gwMAC); n.Gateway != want {
+			return false, fmt.Sprintf("gateway hash %q, want %q (HMAC of %s)", n.Gateway, want, gwMAC)
+		}
+		if len(n.LAN) == 0 || n.BSSID != "" || n.SSID != "" {
+			return false, fmt.Sprintf("network identity %+v", n)
+		}
+		return true, ""
 	})
 }
