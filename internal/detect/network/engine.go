@@ -41,6 +41,12 @@ type Config struct {
 	// true for findings of medium severity or above (worth a fresh read
 	// of the table).
 	Owner func(proto string, client, server netip.AddrPort, urgent bool) (Owner, bool)
+	// Bypass, when set, takes the packets of bulk flows the engine has
+	// seen enough of off its hands (see Bypass; live capture on Linux).
+	Bypass Bypass
+	// OnFlow, when set, sees every flow as it finishes (tests, tools); it
+	// must not keep the flow.
+	OnFlow func(*flow.Flow)
 }
 
 // Stats counts what the engine saw.
@@ -51,6 +57,8 @@ type Stats struct {
 	// Observations counts connection-table rows fed through Observe.
 	Observations uint64
 	Findings     int
+	// Bypassed counts flows handed to Config.Bypass.
+	Bypassed uint64
 }
 
 // Engine is the streaming traffic analyser. Feed it packets in time order
@@ -82,6 +90,9 @@ type Engine struct {
 	// attribution while Evident screens flows.
 	early   map[string]bool
 	noOwner bool
+	// bypassScratch and bypassList are reused by Bypass.
+	bypassScratch map[string]*report.Finding
+	bypassList    []*flow.Flow
 	// flowHook, when set (tests), sees every finished flow.
 	flowHook func(*flow.Flow)
 }
@@ -144,6 +155,11 @@ func (e *Engine) Packet(ts time.Time, linkType int, frame []byte) {
 	if f.Packets() == 0 {
 		e.newFlow(f)
 	}
+	if f.Bypassed {
+		// A packet the bypass let through (a pause ended, a control
+		// packet): account what it counted before this one first.
+		e.collect(f, t)
+	}
 	if e.table.Update(f, dir, p, t) {
 		return
 	}
@@ -185,8 +201,14 @@ func (e *Engine) inspect(f *flow.Flow) {
 }
 
 func (e *Engine) flowDone(f *flow.Flow) {
+	if f.Bypassed {
+		e.unbypass(f)
+	}
 	if e.flowHook != nil {
 		e.flowHook(f)
+	}
+	if e.cfg.OnFlow != nil {
+		e.cfg.OnFlow(f)
 	}
 	if !f.Inspected {
 		e.inspect(f)

@@ -60,6 +60,10 @@ type Settings struct {
 	// (default true; asks the OS about that one connection when a finding
 	// needs it: Linux sock_diag, else the connection table).
 	Attribute *bool `yaml:"attribute"`
+	// KernelBypass lets an eBPF program drop the packets of bulk flows
+	// the engine has seen enough of in the kernel, counting them instead
+	// (default true; Linux with CAP_BPF, and not with `bpf:`).
+	KernelBypass *bool `yaml:"kernel_bypass"`
 }
 
 // Modes.
@@ -155,7 +159,8 @@ func (d *Detector) Stream(ctx context.Context, env detect.Env, emit func([]repor
 	}
 	g := run.NewGroup(ctx, env.Logger)
 	for _, name := range ifaces {
-		c, err := live.New(live.Config{Interface: name, Engine: cfg, RingBytes: d.s.RingBytes, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit, Logger: env.Logger})
+		c, err := live.New(live.Config{Interface: name, Engine: cfg, RingBytes: d.s.RingBytes, CPUBudget: d.s.CPUBudget, ReportEvery: d.s.ReportEvery, Report: emit, Logger: env.Logger,
+			NoBypass: d.s.KernelBypass != nil && !*d.s.KernelBypass})
 		if err != nil {
 			return err
 		}

@@ -173,6 +173,12 @@ type Flow struct {
 	Opening  [MaxOpening]Seg
 	NOpening int
 
+	// Bypassed is set while a kernel program drops the flow's packets
+	// and counts them instead (Engine.Bypass); Kern holds the counts
+	// credited so far, per direction.
+	Bypassed bool
+	Kern     [2]Counts
+
 	prev, next *Flow
 	list       *lru
 }
@@ -775,6 +781,59 @@ func (t *Table) Flush() {
 			v = t.udp.tail
 		}
 		t.finish(v)
+	}
+}
+
+// Counts are one direction's packets that did not reach the table one by
+// one (a kernel bypass counted them): cumulative totals, times in unix ns.
+type Counts struct {
+	Packets, Bytes               uint64
+	PayloadPackets, PayloadBytes uint64
+	Small                        uint64 // payload packets ≤ SmallPayload bytes
+	Last, LastPayload            int64
+	// GapPrev is the time of the last payload before the most recent
+	// pause of BurstGap or more (whose first packet the bypass lets
+	// through), 0 if none.
+	GapPrev int64
+}
+
+// Credit adds to direction dir of f what a bypass counted since the last
+// credit (c is cumulative; f.Kern[dir] holds what was already added) and
+// marks f active. at is the time of a packet of f being accounted now (0:
+// none): the direction's last payload time is then taken as of just
+// before it, so the packet's gap is measured from the right payload.
+func (t *Table) Credit(f *Flow, dir int, c Counts, at int64) {
+	o := &f.Kern[dir]
+	d := &f.Dir[dir]
+	if c.Packets < o.Packets || c.PayloadPackets < o.PayloadPackets {
+		return // counters restarted (entry evicted and re-added): skip
+	}
+	d.Packets += c.Packets - o.Packets
+	d.Bytes += c.Bytes - o.Bytes
+	d.PayloadPackets += c.PayloadPackets - o.PayloadPackets
+	d.PayloadBytes += c.PayloadBytes - o.PayloadBytes
+	d.Small += c.Small - o.Small
+	if f.Proto == decode.ProtoTCP {
+		d.BareACKs += (c.Packets - c.PayloadPackets) - (o.Packets - o.PayloadPackets)
+	}
+	lp := c.LastPayload
+	if at != 0 && lp >= at {
+		lp = c.GapPrev
+	}
+	if c.PayloadPackets > 0 && lp > d.LastPayload {
+		if d.PayloadPackets == c.PayloadPackets-o.PayloadPackets {
+			d.FirstPayload = lp
+		}
+		d.LastPayload = lp
+	}
+	if c.Last > f.Last && (at == 0 || c.Last <= at) {
+		f.Last = c.Last
+	}
+	*o = c
+	if f.list != nil {
+		l := f.list
+		l.remove(f)
+		l.pushFront(f)
 	}
 }
 

@@ -67,6 +67,23 @@ type Config struct {
 	// Logger receives capture events: kernel drops starting, counters at
 	// stop (default: none).
 	Logger *zap.Logger
+	// NoBypass keeps every packet of every flow coming to user space. By
+	// default (Linux, with CAP_BPF and no `bpf:` filter) an eBPF program
+	// drops the packets of bulk flows the engine has seen enough of in the
+	// kernel and counts them instead (network.Bypass).
+	NoBypass bool
+}
+
+// bypassHandle is a loaded kernel bypass.
+type bypassHandle interface {
+	network.Bypass
+	Close()
+}
+
+// bypasser is a source that can attach a kernel bypass program in place
+// of the classic one (Linux).
+type bypasser interface {
+	AttachBypass(link, snap int) (bypassHandle, error)
 }
 
 // source is one OS's packet feed.
@@ -111,6 +128,8 @@ type Capture struct {
 	kernel   bool  // the filter runs in the kernel too
 	kernErr  error // why it does not, when a filter was set
 	snap     bool  // the kernel caps the bytes copied
+	bypass   bool  // the kernel bypass program is attached
+	byErr    error // why not
 	ctr      report.CaptureStats
 }
 
@@ -178,9 +197,14 @@ func (c *Capture) Run(ctx context.Context) error {
 	defer runtime.UnlockOSThread()
 	running.Store(c, struct{}{})
 	defer running.Delete(c)
-	e := network.New(c.cfg.Engine)
 	link := src.LinkType()
 	c.attachKernelFilter(src, link)
+	ecfg := c.cfg.Engine
+	if bp := c.attachBypass(src, link); bp != nil {
+		defer bp.Close()
+		ecfg.Bypass = bp
+	}
+	e := network.New(ecfg)
 	budget := newThrottle(c.cfg.CPUBudget, pauseSlice(c.cfg.RingBytes), threadCPU)
 	ctr := report.CaptureStats{Interface: c.cfg.Interface}
 	cpu0, _ := threadCPU()
@@ -211,6 +235,7 @@ func (c *Capture) Run(ctx context.Context) error {
 		c.mu.Lock()
 		c.ctr = ctr
 		c.mu.Unlock()
+		e.Bypass()
 		if c.cfg.Report != nil {
 			if fs := e.Evident(now); len(fs) > 0 {
 				ctr.Early += uint64(len(fs))
@@ -257,7 +282,8 @@ func (c *Capture) Run(ctx context.Context) error {
 		zap.Uint64("kernel_packets", ctr.KernelPackets), zap.Uint64("kernel_drops", ctr.KernelDrops),
 		zap.Uint64("kernel_freezes", ctr.KernelFreezes), zap.Uint64("pauses", ctr.Pauses),
 		zap.Float64("paused_s", ctr.PausedSeconds), zap.Float64("thread_cpu_s", ctr.ThreadCPUSeconds),
-		zap.Uint64("early_findings", ctr.Early), zap.Bool("kernel_snap", c.snap))
+		zap.Uint64("early_findings", ctr.Early), zap.Bool("kernel_snap", c.snap),
+		zap.Bool("kernel_bypass", c.bypass), zap.Uint64("bypassed_flows", c.stats.Bypassed))
 	return runErr
 }
 
@@ -316,6 +342,46 @@ func (c *Capture) attachKernelFilter(src source, link int) {
 		}
 		c.cfg.Logger.Warn("capture_kernel_program_refused", zap.String("interface", c.cfg.Interface), zap.Error(aerr))
 	}
+}
+
+// attachBypass loads and attaches the kernel bypass where it can (see
+// Config.NoBypass), replacing the classic program, and returns it; nil
+// leaves the classic program (snap cap, folded filter) in place, with the
+// reason logged and kept (KernelBypass).
+func (c *Capture) attachBypass(src source, link int) bypassHandle {
+	var err error
+	var h bypassHandle
+	defer func() {
+		c.mu.Lock()
+		c.bypass, c.byErr = h != nil, err
+		c.mu.Unlock()
+		if err != nil && !c.cfg.NoBypass {
+			c.cfg.Logger.Info("capture_bypass_off", zap.String("interface", c.cfg.Interface), zap.Error(err))
+		}
+	}()
+	b, ok := src.(bypasser)
+	switch {
+	case c.cfg.NoBypass:
+		err = errors.New("turned off")
+		return nil
+	case !ok:
+		err = errors.New("this capture source has no kernel bypass")
+		return nil
+	case c.cfg.Engine.Filter != nil:
+		// A socket holds one program: the folded classic filter stays.
+		err = errors.New("a bpf: filter is set (it runs in the kernel instead)")
+		return nil
+	}
+	h, err = b.AttachBypass(link, c.cfg.SnapLen)
+	return h
+}
+
+// KernelBypass reports whether the last Run attached the kernel bypass,
+// and if not, why.
+func (c *Capture) KernelBypass() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bypass, c.byErr
 }
 
 // capProgram returns prog (nil: accept everything) with every return of a

@@ -42,6 +42,21 @@ func (s afSource) SetKernelFilter(prog []bpf.RawInstruction) error {
 }
 func (s afSource) Close() { s.h.Close() }
 
+// AttachBypass loads the kernel bypass program and attaches it with
+// SO_ATTACH_BPF, replacing the classic snap cap (which stays if this
+// fails).
+func (s afSource) AttachBypass(link, snap int) (bypassHandle, error) {
+	kb, err := newKernelBypass(link, snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.h.SetEBPF(int32(kb.prog.FD())); err != nil {
+		kb.Close()
+		return nil, fmt.Errorf("%w: SO_ATTACH_BPF: %w", errNoBypass, err)
+	}
+	return kb, nil
+}
+
 // KernelStats returns the socket's PACKET_STATISTICS since it was opened
 // (the kernel clears them on each read; afpacket accumulates).
 func (s afSource) KernelStats() (packets, drops, freezes uint64, err error) {
