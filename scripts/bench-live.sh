@@ -93,11 +93,14 @@ phase() {
   local thr
   thr=$( (grep capture_stopped "$work/log" || true) | tail -1 | sed -n 's/.*"thread_cpu_s":\([0-9.e+-]*\).*/\1/p')
   [ -n "$thr" ] && thr=$(awk -v c="$thr" -v a="$s0" -v b="$s1" 'BEGIN {printf "%.2f", 100*c/(b-a)}') || thr="n/a"
-  printf '%-22s %8s %10s %8s %8s %10s %10s %12s %10s %8s %8s\n' "$name" "$rate" "$cpu" "$usr" "$thr" "$hwm" $stats
+  # Flows handed to the kernel bypass (absent before it existed).
+  local byp
+  byp=$( (grep capture_stopped "$work/log" || true) | tail -1 | sed -n 's/.*"bypassed_flows":\([0-9]*\).*/\1/p')
+  printf '%-22s %8s %10s %8s %8s %10s %10s %12s %10s %8s %8s %9s\n' "$name" "$rate" "$cpu" "$usr" "$thr" "$hwm" $stats "${byp:--}"
 }
 
 echo "bench-live: $bin, ${duration}s per phase, packaging/farmwatch.yaml (all detectors), capture on the laptop's veth"
-printf '%-22s %8s %10s %8s %8s %10s %10s %12s %10s %8s %8s\n' phase Mbit/s cpu%core user% thread% peakMiB seen kernel_pkts drops freezes pauses
+printf '%-22s %8s %10s %8s %8s %10s %10s %12s %10s %8s %8s %9s\n' phase Mbit/s cpu%core user% thread% peakMiB seen kernel_pkts drops freezes pauses bypassed
 phases=${PHASES:-idle tcp-200M tcp-1G tcp-1G-no-offload udp-50M}
 for r in $(seq "$repeat"); do
   for ph in $phases; do
