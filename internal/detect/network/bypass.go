@@ -82,12 +82,13 @@ func (e *Engine) seenEnough(f *flow.Flow) (int, bool) {
 // Bypass hands the flows the engine has seen enough of to the configured
 // Bypass, credits what it counted for the flows already bypassed, and
 // takes back those that turned interactive. A live capture calls it every
-// second; without Config.Bypass it does nothing.
+// second and when BypassDue; without Config.Bypass it does nothing.
 func (e *Engine) Bypass() {
 	b := e.cfg.Bypass
 	if b == nil {
 		return
 	}
+	e.bypassDue = false
 	e.bypassList = e.bypassList[:0]
 	e.table.Each(func(f *flow.Flow) { e.bypassList = append(e.bypassList, f) })
 	for _, f := range e.bypassList {
@@ -106,6 +107,11 @@ func (e *Engine) Bypass() {
 	}
 	clear(e.bypassList)
 }
+
+// BypassDue reports whether a flow may have become bulk since the last
+// Bypass (it crossed a multiple of BypassAfter payload packets): the live
+// loop then calls Bypass at once instead of waiting for its next second.
+func (e *Engine) BypassDue() bool { return e.bypassDue }
 
 // collect credits f's bypassed packets (at: see flow.Table.Credit).
 func (e *Engine) collect(f *flow.Flow, at int64) {

@@ -93,6 +93,7 @@ type Engine struct {
 	// bypassScratch and bypassList are reused by Bypass.
 	bypassScratch map[string]*report.Finding
 	bypassList    []*flow.Flow
+	bypassDue     bool
 	// flowHook, when set (tests), sees every finished flow.
 	flowHook func(*flow.Flow)
 }
@@ -162,6 +163,11 @@ func (e *Engine) Packet(ts time.Time, linkType int, frame []byte) {
 	}
 	if e.table.Update(f, dir, p, t) {
 		return
+	}
+	if e.cfg.Bypass != nil && !f.Bypassed {
+		if n := f.Dir[dir].PayloadPackets; n >= BypassAfter && n%BypassAfter == 0 {
+			e.bypassDue = true
+		}
 	}
 	if !f.Inspected && readyToInspect(f) {
 		e.inspect(f)

@@ -250,6 +250,9 @@ func (c *Capture) Run(ctx context.Context) error {
 				break
 			}
 			budget.check()
+			if e.BypassDue() {
+				e.Bypass()
+			}
 			now := time.Now()
 			if now.Sub(lastSecond) >= time.Second {
 				lastSecond = now
