@@ -816,8 +816,14 @@ func (t *Table) Credit(f *Flow, dir int, c Counts, at int64) {
 	if f.Proto == decode.ProtoTCP {
 		d.BareACKs += (c.Packets - c.PayloadPackets) - (o.Packets - o.PayloadPackets)
 	}
+	// The direction's last payload as of before the packet being accounted
+	// (at), or, when a pause ended since the last credit, as of before
+	// that pause: its first packet, which the bypass let through, may still
+	// be queued for user space behind this credit (a periodic one while the
+	// ring lags), and its gap must be measured from the payload before the
+	// pause, not from packets the kernel counted after it.
 	lp := c.LastPayload
-	if at != 0 && lp >= at {
+	if c.GapPrev > o.GapPrev || (at != 0 && lp >= at) {
 		lp = c.GapPrev
 	}
 	if c.PayloadPackets > 0 && lp > d.LastPayload {

@@ -156,3 +156,54 @@ func TestAppSamples(t *testing.T) {
 		t.Errorf("app samples %v", f.App[S2C].All())
 	}
 }
+
+// TestCreditPauseBehindPeriodicCredit: a periodic credit of a bypassed
+// flow (at 0) reads the kernel's counters while the first packet after a
+// pause, which the bypass let through, is still queued for user space;
+// that packet must still be a burst (TestBypassSameCounters failed once on
+// a loaded machine with "bursts of the bulk side: off 1, on 0").
+func TestCreditPauseBehindPeriodicCredit(t *testing.T) {
+	ms := int64(time.Millisecond)
+	tb := NewTable(Config{}, func(*Flow) {})
+	var f *Flow
+	var dir int
+	feed := func(p *decode.Packet, ts int64) {
+		f, dir = tb.Lookup(p, ts)
+		if f == nil {
+			t.Fatal("flow not created")
+		}
+		tb.Update(f, dir, p, ts)
+	}
+	feed(seg(1, 2, 40000, 443, decode.FlagSYN, 99, ""), 0)
+	feed(seg(2, 1, 443, 40000, decode.FlagSYN|decode.FlagACK, 900, ""), ms)
+	feed(seg(1, 2, 40000, 443, decode.FlagACK, 100, ""), 2*ms)
+	seq := uint32(901)
+	for i := range 50 {
+		feed(seg(2, 1, 443, 40000, decode.FlagACK, seq, string(make([]byte, 1400))), int64(10+i*10)*ms)
+		seq += 1400
+	}
+	s := &f.Dir[S2C]
+	before := s.Bursts
+	// Bypassed at 510 ms. The kernel counts 90 payloads up to 1400 ms,
+	// a 400 ms pause, lets the packet at 1800 ms through and counts 20
+	// more up to 2000 ms; the periodic credit reads that before user
+	// space reaches the 1800 ms packet.
+	f.Bypassed = true
+	c := Counts{Packets: 110, Bytes: 110 * 1440, PayloadPackets: 110, PayloadBytes: 110 * 1400,
+		Last: 2000 * ms, LastPayload: 2000 * ms, GapPrev: 1400 * ms}
+	tb.Credit(f, S2C, c, 0)
+	tb.Credit(f, S2C, c, 1800*ms) // the engine's credit for the queued packet
+	tb.Update(f, S2C, seg(2, 1, 443, 40000, decode.FlagACK, seq, string(make([]byte, 1400))), 1800*ms)
+	if s.Bursts != before+1 {
+		t.Fatalf("bursts %d after the pause, want %d", s.Bursts, before+1)
+	}
+	if s.PayloadPackets != 50+110+1 {
+		t.Fatalf("payload packets %d, want 161", s.PayloadPackets)
+	}
+	// The next periodic credit, with no new pause, moves the last payload on.
+	c.PayloadPackets, c.Packets, c.LastPayload, c.Last = 130, 130, 2200*ms, 2200*ms
+	tb.Credit(f, S2C, c, 0)
+	if s.LastPayload != 2200*ms {
+		t.Fatalf("last payload %d ms, want 2200", s.LastPayload/ms)
+	}
+}
