@@ -35,8 +35,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sort"
 	"strings"
+
+	"github.com/farmwatch/farmwatch/internal/source/neighbour"
 )
 
 // Layout and constants of bsd/net/route.h, bsd/net/if_dl.h and
@@ -261,22 +262,13 @@ func ARP(msgs []Message) []ARPEntry {
 // GatewayAndNeighbours returns the MAC of gw on interface index and the
 // MACs of every ARP entry on that interface, sorted and each once.
 func GatewayAndNeighbours(arp []ARPEntry, index uint16, gw netip.Addr) (gwMAC string, macs []string) {
-	seen := map[string]bool{}
+	var es []neighbour.Entry
 	for _, e := range arp {
-		if e.Index != index {
-			continue
-		}
-		m := e.MAC.String()
-		if e.IP == gw {
-			gwMAC = m
-		}
-		if !seen[m] {
-			seen[m] = true
-			macs = append(macs, m)
+		if e.Index == index {
+			es = append(es, neighbour.Entry{Addr: e.IP, MAC: e.MAC.String()})
 		}
 	}
-	sort.Strings(macs)
-	return gwMAC, macs
+	return neighbour.GatewayAndLAN(es, gw)
 }
 
 // Summary is what `ipconfig getsummary <interface>` says about Wi-Fi.

@@ -24,9 +24,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sort"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/farmwatch/farmwatch/internal/source/neighbour"
 )
 
 // Layout of the SDK structures (testdata/layout.c asserts each value).
@@ -211,22 +212,13 @@ func (n Neighbor) Usable() bool {
 // GatewayAndNeighbours returns the MAC of gw on interface ifIndex and the
 // MACs of the usable neighbours on that interface, sorted and each once.
 func GatewayAndNeighbours(ns []Neighbor, ifIndex uint32, gw netip.Addr) (gwMAC string, macs []string) {
-	seen := map[string]bool{}
+	var es []neighbour.Entry
 	for _, n := range ns {
-		if n.IfIndex != ifIndex || !n.Usable() {
-			continue
-		}
-		m := n.MAC.String()
-		if n.Addr == gw {
-			gwMAC = m
-		}
-		if !seen[m] {
-			seen[m] = true
-			macs = append(macs, m)
+		if n.IfIndex == ifIndex && n.Usable() {
+			es = append(es, neighbour.Entry{Addr: n.Addr, MAC: n.MAC.String()})
 		}
 	}
-	sort.Strings(macs)
-	return gwMAC, macs
+	return neighbour.GatewayAndLAN(es, gw)
 }
 
 // WlanInterface is one entry of WLAN_INTERFACE_INFO_LIST.
