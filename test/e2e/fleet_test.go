@@ -3,16 +3,12 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -81,20 +77,7 @@ func TestFleetFarmEndToEnd(t *testing.T) {
 		t.Skip("end-to-end: starts the collector and agent binaries")
 	}
 	dir := t.TempDir()
-	var mu sync.Mutex
-	var hooked []map[string]any
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p struct {
-			Alert map[string]any `json:"alert"`
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &p); err == nil && p.Alert != nil {
-			mu.Lock()
-			hooked = append(hooked, p.Alert)
-			mu.Unlock()
-		}
-	}))
-	defer hook.Close()
+	hook := newAlertHook(t)
 
 	const secret = "fleet-e2e-enroll-secret-0123456789"
 	const officeGW = "00:1a:2b:00:00:01"
@@ -160,10 +143,8 @@ report:
 	// Poll the webhook until the three farm alerts arrived and every agent
 	// has sent a heartbeat with its network (office ones included).
 	kinds := func() map[string][]string {
-		mu.Lock()
-		defer mu.Unlock()
 		out := map[string][]string{}
-		for _, a := range hooked {
+		for _, a := range hook.Alerts() {
 			var hs []string
 			for _, h := range a["hosts"].([]any) {
 				hs = append(hs, h.(string))

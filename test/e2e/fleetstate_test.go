@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,20 +32,7 @@ func TestFleetLiveState(t *testing.T) {
 		t.Fatal("the live capture on lo needs root (CAP_NET_RAW)")
 	}
 	dir := t.TempDir()
-	var mu sync.Mutex
-	var hooked []map[string]any
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p struct {
-			Alert map[string]any `json:"alert"`
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &p); err == nil && p.Alert != nil {
-			mu.Lock()
-			hooked = append(hooked, p.Alert)
-			mu.Unlock()
-		}
-	}))
-	defer hook.Close()
+	hook := newAlertHook(t)
 
 	const secret = "state-e2e-enroll-secret-0123456789"
 	port := freePort(t)
@@ -275,11 +260,9 @@ report:
 	t.Logf("quiet-1 risk: %+v", q.Risk)
 
 	// One alert per finding, however often it was re-reported.
-	mu.Lock()
-	defer mu.Unlock()
 	per := map[string]int{}
 	silentHook := false
-	for _, a := range hooked {
+	for _, a := range hook.Alerts() {
 		if a["kind"] == "finding" {
 			per[a["dedup_key"].(string)]++
 		}
