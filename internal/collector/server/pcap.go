@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"hash/fnv"
 	"net/http"
 	"regexp"
@@ -26,13 +25,8 @@ var sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // same capture again changes nothing: its items are keyed by the capture's
 // hash and finding id.
 func (s *Server) apiAttachPcap(w http.ResponseWriter, r *http.Request) {
-	h, err := s.o.Store.Host(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no such host")
-		return
-	}
-	if err != nil {
-		s.storeError(w, err, "get host")
+	h, ok := s.pathHost(w, r)
+	if !ok {
 		return
 	}
 	body, code, msg := s.readBody(w, r)

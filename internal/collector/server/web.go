@@ -409,14 +409,24 @@ func (s *Server) apiHosts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"hosts": hosts})
 }
 
-func (s *Server) apiHost(w http.ResponseWriter, r *http.Request) {
+// pathHost returns the host named by the request's {id}, or answers 404 (or
+// the store's error) and reports false.
+func (s *Server) pathHost(w http.ResponseWriter, r *http.Request) (store.Host, bool) {
 	h, err := s.o.Store.Host(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no such host")
-		return
+		return h, false
 	}
 	if err != nil {
 		s.storeError(w, err, "get host")
+		return h, false
+	}
+	return h, true
+}
+
+func (s *Server) apiHost(w http.ResponseWriter, r *http.Request) {
+	h, ok := s.pathHost(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, h)
