@@ -19,3 +19,6 @@ func (s *Store) Widen(ctx context.Context, a *Alert, hostID string, now time.Tim
 	}
 	return res, tx.Commit()
 }
+
+// SetDueSelected runs f between DueDeliveries' read and its claims.
+func (s *Store) SetDueSelected(f func()) { s.dueSelected = f }

@@ -342,11 +342,11 @@ func (s *Store) insertAlert(ctx context.Context, ex execer, a *Alert, now time.T
 	if a.Hosts == nil {
 		a.Hosts = []string{}
 	}
-	hosts, _ := json.Marshal(a.Hosts)
+	hosts := hostsJSON(a.Hosts)
 	r, err := ex.ExecContext(ctx, s.q(`INSERT INTO alerts (id, dedup_key, kind, severity, category, tool, title, detail, hosts, status, created_at, updated_at, delivery, next_attempt)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
 ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING`),
-		a.ID, a.DedupKey, a.Kind, int(a.Severity), a.Category, a.Tool, a.Title, a.Detail, string(hosts), ms(now), ms(now), a.Delivery, ms(now))
+		a.ID, a.DedupKey, a.Kind, int(a.Severity), a.Category, a.Tool, a.Title, a.Detail, hosts, ms(now), ms(now), a.Delivery, ms(now))
 	if err != nil {
 		return false, fmt.Errorf("insert alert %s: %w", a.DedupKey, busy(err))
 	}
@@ -425,11 +425,11 @@ func (s *Store) correlate(ctx context.Context, tx *wtx, hostID string, touched m
 // changed, and queues it for delivery again so the people it was sent to
 // learn that the farm grew.
 func (s *Store) widen(ctx context.Context, tx *wtx, a *Alert, hostID string, now time.Time, res *IngestResult) error {
-	hj, _ := json.Marshal(a.Hosts)
+	hj := hostsJSON(a.Hosts)
 	r, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET hosts = ?, title = ?, detail = ?, updated_at = ?,
   delivery = CASE WHEN delivery = 'none' THEN 'none' ELSE 'pending' END, attempts = 0, next_attempt = ?
 WHERE dedup_key = ? AND status <> 'closed' AND hosts <> ?`),
-		string(hj), a.Title, a.Detail, ms(now), ms(now), a.DedupKey, string(hj))
+		hj, a.Title, a.Detail, ms(now), ms(now), a.DedupKey, hj)
 	if err != nil {
 		return fmt.Errorf("ingest %s: widen alert %s: %w", hostID, a.DedupKey, busy(err))
 	}

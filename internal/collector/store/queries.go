@@ -292,9 +292,17 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, lease time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
+	if s.dueSelected != nil {
+		s.dueSelected()
+	}
 	var out []Alert
 	for _, a := range cands {
-		r, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET next_attempt = ? WHERE id = ? AND delivery = 'pending' AND next_attempt = ?"), ms(now.Add(lease)), a.ID, ms(a.NextAttempt))
+		// The claim holds only for the version read: an alert widened
+		// since (its host list changed, even within the same millisecond
+		// as it was raised) is left for the next round, which reads the
+		// new version; claiming it would send the old host list and push
+		// the new one's delivery back by a whole lease.
+		r, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET next_attempt = ? WHERE id = ? AND delivery = 'pending' AND next_attempt = ? AND hosts = ?"), ms(now.Add(lease)), a.ID, ms(a.NextAttempt), hostsJSON(a.Hosts))
 		if err != nil {
 			return out, fmt.Errorf("claim alert %s: %w", a.ID, busy(err))
 		}
@@ -319,15 +327,28 @@ func (s *Store) RecordDelivery(ctx context.Context, a Alert, attempts int, deliv
 			state = DeliveryFailed
 		}
 	}
-	hosts := a.Hosts
-	if hosts == nil {
-		hosts = []string{}
-	}
-	hj, _ := json.Marshal(hosts)
-	if _, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET delivery = ?, attempts = ?, next_attempt = ?, last_error = ? WHERE id = ? AND hosts = ?"), state, attempts, ms(next), msg, a.ID, string(hj)); err != nil {
+	hj := hostsJSON(a.Hosts)
+	r, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET delivery = ?, attempts = ?, next_attempt = ?, last_error = ? WHERE id = ? AND hosts = ?"), state, attempts, ms(next), msg, a.ID, hj)
+	if err != nil {
 		return fmt.Errorf("record delivery of %s: %w", a.ID, busy(err))
 	}
+	if n, _ := r.RowsAffected(); n == 1 {
+		return nil
+	}
+	// Widened meanwhile: the new version is due at once, not when the
+	// lease taken for the old one runs out.
+	if _, err := s.w.ExecContext(ctx, s.q("UPDATE alerts SET next_attempt = ? WHERE id = ? AND delivery = 'pending' AND hosts <> ? AND next_attempt > ?"), ms(next), a.ID, hj, ms(next)); err != nil {
+		return fmt.Errorf("record delivery of %s: make its widened version due: %w", a.ID, busy(err))
+	}
 	return nil
+}
+
+// hostsJSON is an alert's host list as the hosts column stores it (the
+// encoding the read path decodes, so a list read back encodes to the same
+// text).
+func hostsJSON(hosts []string) string {
+	b, _ := json.Marshal(hosts)
+	return string(b)
 }
 
 // AddUser creates or replaces a local web account.

@@ -46,6 +46,9 @@ type Store struct {
 	dsn     string
 	// egressMinSpan: see SetEgressMinSpan.
 	egressMinSpan time.Duration
+	// dueSelected, when set (tests only), runs between DueDeliveries'
+	// read of the due alerts and its claim of each.
+	dueSelected func()
 }
 
 // ErrBusy marks a write that could not get the database in time (SQLite

@@ -391,3 +391,73 @@ func TestWidenedDuringDelivery(t *testing.T) {
 		}
 	})
 }
+
+// TestWidenedBetweenReadAndClaim widens an alert after DueDeliveries has
+// read it and before it claims it, in the same millisecond the alert was
+// raised (a fleet e2e run hit this: the collector sent the 2-host
+// co-location alert, and its 3-host version waited out the whole lease).
+// The old version must not be claimed; the next round sends the new one.
+func TestWidenedBetweenReadAndClaim(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := &Alert{DedupKey: "colocation:gateway:x", Kind: AlertCoLocation, Severity: report.SeverityHigh, Title: "2 hosts", Hosts: []string{"h1", "h2"}}
+		if ok, err := s.RaiseAlert(ctx, a, t0, testPolicy{}); err != nil || !ok {
+			t.Fatalf("raise = %v, %v", ok, err)
+		}
+		wider := *a
+		wider.Hosts, wider.Title = []string{"h1", "h2", "h3"}, "3 hosts"
+		s.SetDueSelected(func() {
+			s.SetDueSelected(nil)
+			if res, err := s.Widen(ctx, &wider, "h3", t0); err != nil || len(res.Widened) != 1 {
+				t.Errorf("widen = %+v, %v", res, err)
+			}
+		})
+		due, err := s.DueDeliveries(ctx, t0, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range due {
+			if len(d.Hosts) != 3 {
+				t.Errorf("claimed the version read before widening: %v", d.Hosts)
+			}
+			if err := s.RecordDelivery(ctx, d, 1, nil, t0, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(due) == 0 {
+			again, err := s.DueDeliveries(ctx, t0.Add(time.Millisecond), time.Minute, 10)
+			if err != nil || len(again) != 1 || len(again[0].Hosts) != 3 {
+				t.Fatalf("widened alert not due at once: %+v, %v", again, err)
+			}
+		}
+	})
+}
+
+// TestWidenedDuringDeliveryDueAtOnce: an alert widened while its old
+// version was out for delivery is due at once afterwards, whatever the
+// widening's own clock said, not when the old version's lease ends.
+func TestWidenedDuringDeliveryDueAtOnce(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := &Alert{DedupKey: "shared:kvm:y", Kind: AlertSharedInfra, Severity: report.SeverityCritical, Title: "2 hosts", Hosts: []string{"h1", "h2"}}
+		if ok, err := s.RaiseAlert(ctx, a, t0, testPolicy{}); err != nil || !ok {
+			t.Fatalf("raise = %v, %v", ok, err)
+		}
+		due, err := s.DueDeliveries(ctx, t0, time.Hour, 10)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("due = %v, %v", due, err)
+		}
+		wider := *a
+		wider.Hosts = []string{"h1", "h2", "h3"}
+		if _, err := s.Widen(ctx, &wider, "h3", t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordDelivery(ctx, due[0], 1, nil, t0.Add(time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.DueDeliveries(ctx, t0.Add(time.Second), time.Hour, 10)
+		if err != nil || len(again) != 1 || len(again[0].Hosts) != 3 {
+			t.Fatalf("widened alert not due right after the old version's delivery: %+v, %v", again, err)
+		}
+	})
+}
