@@ -26,6 +26,15 @@ const (
 	// opened the connection) in traffic findings.
 	EvClient = "client"
 	EvServer = "server"
+	// EvDirection is a traffic flow's direction seen from this host:
+	// DirectionOutbound (this host opened it), "inbound", "local" or
+	// "transit".
+	EvDirection = "direction"
+	// EvServerName, EvTLSSNI and EvHTTPHost name a flow's server: the DNS
+	// name it was resolved from, the TLS client's SNI and the HTTP Host.
+	EvServerName = "server_name"
+	EvTLSSNI     = "tls_sni"
+	EvHTTPHost   = "http_host"
 	// EvControlled and EvControllerSide are the endpoints of a driven
 	// flow: the side streaming its screen and the side sending input.
 	EvControlled     = "controlled"
@@ -75,3 +84,6 @@ const (
 	HostRoleControlled = "controlled"
 	HostRoleViewer     = "viewer"
 )
+
+// DirectionOutbound is the EvDirection of a flow this host opened.
+const DirectionOutbound = "outbound"

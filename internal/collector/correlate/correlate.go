@@ -11,7 +11,9 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/farmwatch/farmwatch/internal/detect/remoteaccess/catalog"
 	"github.com/farmwatch/farmwatch/internal/report"
 )
 
@@ -110,9 +112,17 @@ func Indicators(f report.Finding) []Indicator {
 	if !(f.Category == report.CategoryTunnel && vendorHosted[f.Tool]) {
 		add(KindPeer, values(ev[report.EvConnectedTo])...)
 	}
+	// The server of a flow to a vendor's cloud (a TeamViewer router, an
+	// AnyDesk relay) serves every customer of the vendor: it links nobody.
+	vendorServer := vendorEdge(f)
 	switch ev[report.EvHostRole] {
 	case report.HostRoleControlled:
-		add(KindPeer, values(ev[report.EvControllerSide])...)
+		for _, c := range values(ev[report.EvControllerSide]) {
+			if vendorServer && sameHost(c, ev[report.EvServer]) {
+				continue
+			}
+			add(KindPeer, c)
+		}
 	case report.HostRoleViewer:
 		// This host drives someone else: not a peer of the farm.
 	default:
@@ -120,7 +130,7 @@ func Indicators(f report.Finding) []Indicator {
 		// commercial VPN servers serve thousands of unrelated customers.
 		switch f.Category {
 		case report.CategoryTunnel, report.CategoryProxy, report.CategoryRelay:
-			if !vendorHosted[f.Tool] {
+			if !vendorHosted[f.Tool] && !vendorServer {
 				add(KindRelay, values(ev[report.EvServer])...)
 			}
 		}
@@ -160,6 +170,78 @@ func values(v any) []string {
 var vendorHosted = map[string]bool{
 	"ngrok": true, "cloudflared": true, "devtunnel": true, "vscode-tunnel": true, "zrok": true,
 	"localtonet": true, "localxpose": true, "pinggy": true, "tailscale": true, "zerotier": true,
+}
+
+// vendorBrokered are remote-access products whose sessions always run
+// through the vendor's own routers or relays when they cross networks
+// (there is no self-hosted server to point them at): the server of such a
+// flow the host opened is the vendor's. Self-hostable products (RustDesk,
+// MeshCentral, ScreenConnect on-premises) are not here: their server is
+// the operator's and links hosts.
+var vendorBrokered = map[string]bool{
+	"teamviewer": true, "anydesk": true, "chrome-remote-desktop": true, "parsec": true,
+	"quickassist": true, "splashtop": true,
+}
+
+// vendorEdge reports whether the finding's flow went out to a vendor's
+// shared cloud: its server's name (DNS answer, TLS SNI, HTTP Host) is one
+// of the remote-access catalog's vendor domains, or the host opened it to
+// a vendor-brokered product.
+func vendorEdge(f report.Finding) bool {
+	ev := f.Evidence
+	if _, ok := ev[report.EvServer].(string); !ok {
+		return false
+	}
+	for _, k := range []string{report.EvServerName, report.EvTLSSNI, report.EvHTTPHost} {
+		if n, ok := ev[k].(string); ok && vendorDomain(n) {
+			return true
+		}
+	}
+	return vendorBrokered[f.Tool] && ev[report.EvDirection] == report.DirectionOutbound
+}
+
+// vendorDomains are the catalog's vendor domains: exact names, and
+// suffixes (".example.com") from its "*.example.com" patterns.
+var vendorDomains = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	c, err := catalog.Default()
+	if err != nil {
+		return out // the embedded catalog is tested to parse
+	}
+	for _, t := range c.Tools {
+		for _, d := range t.Domains {
+			out[strings.ToLower(strings.TrimPrefix(d, "*"))] = true
+		}
+	}
+	return out
+})
+
+// vendorDomain reports whether name is a catalog vendor domain or below a
+// wildcard one.
+func vendorDomain(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
+	if name == "" {
+		return false
+	}
+	ds := vendorDomains()
+	if ds[name] {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == '.' && ds[name[i:]] {
+			return true
+		}
+	}
+	return false
+}
+
+// sameHost reports whether two "host[:port]" values name the same host.
+func sameHost(a string, b any) bool {
+	bs, ok := b.(string)
+	if !ok {
+		return false
+	}
+	return normalise(KindPeer, a) == normalise(KindPeer, bs) && normalise(KindPeer, a) != ""
 }
 
 // cgnat is 100.64.0.0/10: carrier-grade NAT and Tailscale addresses, reused

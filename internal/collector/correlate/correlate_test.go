@@ -73,3 +73,43 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestVendorCloudLinksNobody: the server of a flow to a vendor's cloud (by
+// its name in the catalog's vendor domains, or a flow this host opened to a
+// vendor-brokered product) becomes neither relay nor peer; the operator's
+// own servers and direct peers still link.
+func TestVendorCloudLinksNobody(t *testing.T) {
+	flow := func(tool string, cat report.Category, ev map[string]any) report.Finding {
+		return report.Finding{Rule: "network.behavior.far-controller", Category: cat, Tool: tool, Evidence: ev}
+	}
+	for _, c := range []struct {
+		name string
+		f    report.Finding
+		want []Indicator
+	}{
+		{"teamviewer router, outbound", flow("teamviewer", report.CategoryRelay, map[string]any{
+			report.EvClient: "10.0.2.15:35732", report.EvServer: "162.250.2.170:5938", report.EvDirection: report.DirectionOutbound}), nil},
+		{"anydesk relay driving this host", flow("anydesk", report.CategoryRelay, map[string]any{
+			report.EvClient: "10.0.2.15:50000", report.EvServer: "195.181.174.5:443", report.EvDirection: report.DirectionOutbound,
+			report.EvControlled: "10.0.2.15:50000", report.EvControllerSide: "195.181.174.5:443", report.EvHostRole: report.HostRoleControlled}), nil},
+		{"stepping stone to a vendor name (DNS)", flow("stepping-stone", report.CategoryRelay, map[string]any{
+			report.EvClient: "10.0.2.15:4000", report.EvServer: "37.252.227.80:443", report.EvServerName: "Router15.TeamViewer.com."}), nil},
+		{"proxy to a vendor name (SNI, wildcard)", flow("unknown", report.CategoryProxy, map[string]any{
+			report.EvClient: "10.0.2.15:4000", report.EvServer: "185.229.191.39:443", report.EvTLSSNI: "relay-9b1c.net.anydesk.com"}), nil},
+		// Controls: these still link.
+		{"anydesk peer connecting in directly", flow("anydesk", report.CategoryRelay, map[string]any{
+			report.EvClient: "198.51.100.23:40022", report.EvServer: "10.0.2.15:7070", report.EvDirection: "inbound",
+			report.EvControlled: "10.0.2.15:7070", report.EvControllerSide: "198.51.100.23:40022", report.EvHostRole: report.HostRoleControlled}),
+			[]Indicator{{KindPeer, "198.51.100.23"}}},
+		{"self-hosted rustdesk relay", flow("rustdesk", report.CategoryRelay, map[string]any{
+			report.EvClient: "10.0.2.15:4000", report.EvServer: "203.0.113.7:21117", report.EvDirection: report.DirectionOutbound}),
+			[]Indicator{{KindRelay, "203.0.113.7"}}},
+		{"a name that only ends like a vendor's", flow("unknown", report.CategoryProxy, map[string]any{
+			report.EvClient: "10.0.2.15:4000", report.EvServer: "203.0.113.8:443", report.EvTLSSNI: "notanydesk.com"}),
+			[]Indicator{{KindRelay, "203.0.113.8"}}},
+	} {
+		if got := Indicators(c.f); !(len(got) == 0 && len(c.want) == 0) && !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: Indicators = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -480,13 +480,13 @@ func (c *classCtx) emit(r result) {
 	}
 	ev := flowEvidence(f)
 	ev["matched"] = r.Matched
-	ev["direction"] = c.direction()
+	ev[report.EvDirection] = c.direction()
 	metaEvidence(c.m, ev)
 	for k, v := range r.Extra {
 		ev[k] = v
 	}
 	if f.ServerName != "" {
-		ev["server_name"] = f.ServerName
+		ev[report.EvServerName] = f.ServerName
 	}
 	if st := c.m.Conn; st != nil {
 		ev["source"] = "connection-table"
@@ -524,7 +524,7 @@ func (c *classCtx) direction() string {
 	case sl:
 		return "inbound"
 	case cl:
-		return "outbound"
+		return report.DirectionOutbound
 	}
 	return "transit"
 }
@@ -590,7 +590,7 @@ func flowEvidence(f *flow.Flow) map[string]any {
 func metaEvidence(m *Meta, ev map[string]any) {
 	if ch := m.TLSClient; ch != nil {
 		if ch.SNI != "" {
-			ev["tls_sni"] = ch.SNI
+			ev[report.EvTLSSNI] = ch.SNI
 		}
 		if len(ch.ALPN) > 0 {
 			ev["tls_alpn"] = strings.Join(ch.ALPN, ",")
@@ -606,7 +606,7 @@ func metaEvidence(m *Meta, ev map[string]any) {
 	}
 	if r := m.HTTPReq; r != nil {
 		if r.Host != "" {
-			ev["http_host"] = r.Host
+			ev[report.EvHTTPHost] = r.Host
 		}
 		if r.UserAgent != "" {
 			ev["http_user_agent"] = r.UserAgent

@@ -161,7 +161,7 @@ func (p *portProtocols) classify(e *Engine, dst map[string]*report.Finding) {
 		ev := map[string]any{"client": k[0].String(), "server": netip.AddrPortFrom(k[1], 443).String(), "direction": dir,
 			"start": ts.Format(time.RFC3339Nano), "duration_s": round3(last.Sub(ts).Seconds()), "matched": r.Matched, "proto": "udp+tcp"}
 		if s.sni != "" {
-			ev["tls_sni"] = s.sni
+			ev[report.EvTLSSNI] = s.sni
 		}
 		e.add(dst, "sslvpn-dtls|"+k[0].String()+"|"+k[1].String(), ts, last, r, ev)
 	}

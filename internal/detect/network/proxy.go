@@ -74,7 +74,7 @@ var httpConnectAnalyzer = analyzer{
 		}
 		proxyResponseEvidence(c.m.HTTPResp, ex)
 		if c.m.TLSClient != nil && c.m.TLSClient.SNI != "" {
-			ex["tls_sni"] = c.m.TLSClient.SNI
+			ex[report.EvTLSSNI] = c.m.TLSClient.SNI
 		}
 		c.emit(result{Rule: "network.http-connect.proxy", Tool: "http-connect", Category: report.CategoryProxy,
 			Severity: c.relaySeverity(report.SeverityLow), Conf: conf, Matched: "HTTP CONNECT " + r.Target, Extra: ex,

@@ -32,7 +32,7 @@ var torAnalyzer = analyzer{
 		}
 		c.emit(result{Rule: "network.tor.session", Tool: "tor", Category: report.CategoryVPN,
 			Severity: report.SeverityMedium, Conf: conf, Matched: what,
-			Extra:   map[string]any{"tls_sni": m.TLSClient.SNI, "ja4": m.JA4},
+			Extra:   map[string]any{report.EvTLSSNI: m.TLSClient.SNI, "ja4": m.JA4},
 			Summary: fmt.Sprintf("Tor connection from %s to relay %s.", c.f.Client.Addr, c.f.Server)})
 	},
 }

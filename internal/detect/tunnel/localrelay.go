@@ -531,7 +531,7 @@ func (g *localRelay) finding(in input, key string) report.Finding {
 		sort.Strings(g.directions)
 		ev["local_connections"] = capList(g.local)
 		ev["outside_endpoints"] = capList(g.outside)
-		ev["direction"] = strings.Join(g.directions, "+")
+		ev[report.EvDirection] = strings.Join(g.directions, "+")
 	}
 	if len(g.configured) > 0 {
 		ev["configured_targets"] = capList(g.configured)

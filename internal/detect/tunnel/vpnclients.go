@@ -200,7 +200,7 @@ func serverNameFindings(hostID string, v *procView) []report.Finding {
 					cat = report.CategoryProxy
 				}
 				ev := procEvidence(p)
-				ev["server_name"] = strings.ToLower(tok)
+				ev[report.EvServerName] = strings.ToLower(tok)
 				ev["list_suffix"] = e.Suffix
 				ev["product"] = e.Display
 				f := report.Finding{
