@@ -85,6 +85,12 @@ type CaptureStats struct {
 	PausedSeconds float64 `json:"paused_seconds"`
 	// Early counts findings sent as soon as they were evident.
 	Early uint64 `json:"early_findings"`
+	// KernelSnap and KernelBypass say whether the kernel caps the bytes
+	// copied per packet and accounts bulk flows itself (Linux eBPF);
+	// BypassedFlows counts the flows handed to the kernel so far.
+	KernelSnap    bool   `json:"kernel_snap,omitempty"`
+	KernelBypass  bool   `json:"kernel_bypass,omitempty"`
+	BypassedFlows uint64 `json:"bypassed_flows,omitempty"`
 	// ThreadCPUSeconds is the capture thread's own CPU time (packet
 	// reading and analysis; not GC or other goroutines), where the OS has
 	// a per-thread clock.

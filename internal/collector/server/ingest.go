@@ -256,7 +256,7 @@ func (s *Server) agentGauges(hostID string, items []store.Item) {
 	}
 	for _, c := range hb.Capture {
 		for name, v := range map[string]uint64{"packets": c.Packets, "kernel_packets": c.KernelPackets, "kernel_drops": c.KernelDrops,
-			"kernel_freezes": c.KernelFreezes, "pauses": c.Pauses} {
+			"kernel_freezes": c.KernelFreezes, "pauses": c.Pauses, "bypassed_flows": c.BypassedFlows} {
 			s.m.capture.WithLabelValues(hostID, c.Interface, name).Set(float64(v))
 		}
 	}

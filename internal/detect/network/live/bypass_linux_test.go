@@ -297,6 +297,11 @@ func TestBypassSameCounters(t *testing.T) {
 	if con.Stats().Bypassed == 0 || !on.Bypassed && on.Kern[flow.S2C].Packets == 0 {
 		t.Fatalf("the flow was not bypassed: %+v", con.Stats())
 	}
+	// What the heartbeat carries (report.CaptureStats).
+	if cc, oc := con.Counters(), coff.Counters(); !cc.KernelBypass || cc.BypassedFlows == 0 || !cc.KernelSnap ||
+		oc.KernelBypass || oc.BypassedFlows != 0 || !oc.KernelSnap {
+		t.Errorf("capture counters: bypass on %+v, off %+v; want kernel_snap on both, kernel_bypass and bypassed_flows only with the bypass", cc, oc)
+	}
 	k := on.Kern[flow.S2C]
 	t.Logf("bypass off: %d packets in user space; on: %d (kernel counted %d of the bulk side's, %d of the other's)",
 		coff.Counters().Packets, con.Counters().Packets, k.Packets, on.Kern[flow.C2S].Packets)

@@ -229,6 +229,7 @@ func (c *Capture) Run(ctx context.Context) error {
 			loggedDrops, lastDropLog = ctr.KernelDrops, now
 		}
 		ctr.Pauses, ctr.PausedSeconds = budget.pauses, budget.paused.Seconds()
+		ctr.KernelSnap, ctr.KernelBypass, ctr.BypassedFlows = c.snap, c.bypass, e.Stats().Bypassed
 		if cpu, ok := threadCPU(); ok {
 			ctr.ThreadCPUSeconds = (cpu - cpu0).Seconds()
 		}
