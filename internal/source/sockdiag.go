@@ -35,7 +35,27 @@ const (
 	tcpiBytesReceived = 128
 	tcpiDataSegsIn    = 152
 	tcpiDataSegsOut   = 156
+	tcpiBytesSent     = 200 // Linux 4.19+
+	tcpiBytesRetrans  = 208
 )
+
+// payloadSent is the payload bytes a TCP socket sent, from tcp_info:
+// bytes_sent less bytes_retrans (Linux 4.19+: payload only, exact on
+// either end). Older kernels lack them (sent 0): bytes_acked less the SYN,
+// which only the end that opened the connection counts there, so it reads
+// one low on the accepting end.
+func payloadSent(acked, sent, retrans uint64) uint64 {
+	if sent > 0 {
+		if retrans > sent {
+			return 0
+		}
+		return sent - retrans
+	}
+	if acked > 0 {
+		acked--
+	}
+	return acked
+}
 
 // ErrConnNotFound is returned when the OS has no socket with the asked-for
 // endpoints (closed, or never on this host).
@@ -193,9 +213,10 @@ func parseDiagMsg(m []byte, proto string) (SocketInfo, error) {
 					SegsReceived:  uint64(ne.Uint32(ti[tcpiDataSegsIn:])),
 					SegsSent:      uint64(ne.Uint32(ti[tcpiDataSegsOut:])),
 				}
-				// bytes_acked counts the SYN (as linuxTCPStats).
-				if st.BytesSent > 0 {
-					st.BytesSent--
+				if len(ti) >= tcpiBytesRetrans+8 {
+					st.BytesSent = payloadSent(st.BytesSent, ne.Uint64(ti[tcpiBytesSent:]), ne.Uint64(ti[tcpiBytesRetrans:]))
+				} else {
+					st.BytesSent = payloadSent(st.BytesSent, 0, 0)
 				}
 				s.TCP = &st
 			}

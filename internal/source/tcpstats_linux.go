@@ -40,14 +40,9 @@ func tcpStats(ctx context.Context, _ []Connection) (map[ConnKey]TCPStats, error)
 	return out, errors.Join(errs...)
 }
 
-// linuxTCPStats converts tcp_info (RTT in µs). bytes_acked counts the
-// acknowledged SYN's sequence number too, so it is one above the payload
-// bytes sent once the handshake completed.
+// linuxTCPStats converts tcp_info (RTT in µs).
 func linuxTCPStats(ti *netlink.TCPInfo) TCPStats {
-	sent := ti.Bytes_acked
-	if sent > 0 {
-		sent--
-	}
+	sent := payloadSent(ti.Bytes_acked, ti.Bytes_sent, ti.Bytes_retrans)
 	return TCPStats{
 		RTTms:         float64(ti.Rtt) / 1000,
 		RTTVarMs:      float64(ti.Rttvar) / 1000,
