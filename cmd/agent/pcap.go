@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +19,7 @@ import (
 	"github.com/farmwatch/farmwatch/internal/detect/network"
 	"github.com/farmwatch/farmwatch/internal/detect/network/filter"
 	"github.com/farmwatch/farmwatch/internal/report"
+	"github.com/farmwatch/farmwatch/internal/report/deliver"
 )
 
 func init() {
@@ -31,8 +33,13 @@ func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bpf := fs.String("bpf", "", "packet filter (tcpdump subset: host, net, port, portrange, tcp, udp, icmp, ip, ip6, proto, and/or/not; see docs/network.md)")
 	failOn := fs.String("fail-on", "", "exit 3 when a finding at or above this severity (info|low|medium|high|critical) is present")
 	local := fs.String("local", "", "comma-separated addresses/prefixes of the analysed host's side (default: private, CGNAT, loopback and link-local ranges)")
+	attachHost := fs.String("attach", "", "also attach the findings to this fleet host (its host id) at the collector named by --collector")
+	collectorURL := fs.String("collector", "", "with --attach: the collector's URL (https://…)")
+	tokenFile := fs.String("token-file", "", "with --attach: file holding a collector API token (default: $FARMWATCH_API_TOKEN)")
+	caFile := fs.String("ca-file", "", "with --attach: PEM CAs to trust for the collector instead of the system roots")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: farmwatch-agent pcap [--format table|json|ocsf] [--progress] [--bpf EXPR] [--local ADDRS] FILE...")
+		fmt.Fprintln(stderr, "usage: farmwatch-agent pcap [--format table|json|ocsf] [--progress] [--bpf EXPR] [--local ADDRS]\n"+
+			"                           [--attach HOST_ID --collector URL [--token-file FILE] [--ca-file FILE]] FILE...")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, true); err != nil {
@@ -44,6 +51,26 @@ func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f, err := report.ParseFormat(*format)
 	if err != nil {
 		return usageError{err}
+	}
+	var attach deliver.AttachConfig
+	if *attachHost != "" {
+		if *collectorURL == "" {
+			return usageError{errors.New("--attach needs --collector URL")}
+		}
+		tok := os.Getenv("FARMWATCH_API_TOKEN")
+		if *tokenFile != "" {
+			b, err := os.ReadFile(*tokenFile)
+			if err != nil {
+				return fmt.Errorf("--token-file: %w", err)
+			}
+			tok = string(b)
+		}
+		if strings.TrimSpace(tok) == "" {
+			return usageError{errors.New("--attach needs a collector API token: --token-file FILE or $FARMWATCH_API_TOKEN")}
+		}
+		attach = deliver.AttachConfig{URL: *collectorURL, HostID: *attachHost, Token: tok, CAFile: *caFile}
+	} else if *collectorURL != "" || *tokenFile != "" || *caFile != "" {
+		return usageError{errors.New("--collector, --token-file and --ca-file go with --attach HOST_ID")}
 	}
 	var threshold report.Severity
 	if *failOn != "" {
@@ -95,18 +122,50 @@ func runPcap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for i := range findings {
 		findings[i].Source = src
 	}
-	// Findings up to a read error are printed before the error is reported.
+	// Findings up to a read error are printed (and attached) before the
+	// error is reported.
 	if err := writeFindings(stdout, f, findings); err != nil {
 		return err
 	}
+	if attach.HostID != "" {
+		if err := attachFindings(ctx, attach, findings, stderr); err != nil {
+			return errors.Join(err, readError(aerr))
+		}
+	}
 	if aerr != nil {
-		return fmt.Errorf("reading captures: %w", aerr)
+		return readError(aerr)
 	}
 	if *failOn != "" {
 		if max, ok := report.MaxSeverity(findings); ok && max >= threshold {
 			return severityExit{fmt.Sprintf("found a %s finding (--fail-on %s)", max, threshold)}
 		}
 	}
+	return nil
+}
+
+func readError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("reading captures: %w", err)
+}
+
+// attachFindings sends the findings to the collector as findings of the
+// fleet host cfg.HostID and says on stderr what it did.
+func attachFindings(ctx context.Context, cfg deliver.AttachConfig, findings []report.Finding, stderr io.Writer) error {
+	if len(findings) == 0 {
+		fmt.Fprintf(stderr, "nothing attached to host %s: the captures gave no finding\n", cfg.HostID)
+		return nil
+	}
+	var body bytes.Buffer
+	if err := report.Write(&body, report.FormatJSON, findings); err != nil {
+		return fmt.Errorf("attach: %w", err)
+	}
+	res, err := deliver.AttachPcap(ctx, cfg, body.Bytes())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "attached to host %s at %s: %d findings accepted, %d already there\n", cfg.HostID, cfg.URL, res.Accepted, res.Duplicates)
 	return nil
 }
 

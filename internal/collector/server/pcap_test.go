@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -140,6 +141,59 @@ func TestAttachPcapOnRealOutput(t *testing.T) {
 	if err != nil || h.Risk.Score == 0 {
 		t.Fatalf("lap-a's risk after the attached captures: %+v %v", h.Risk, err)
 	}
+	// The agent attaches its own analysis: `pcap --attach` (the capture on a
+	// third host), then again (a no-op), then refusals it must report.
+	e.enroll("lap-c")
+	tokFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokFile, []byte("pcap-tok\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agentAttach := func(host, tok string, extra ...string) (stdout, stderr string, code int) {
+		t.Helper()
+		if err := os.WriteFile(tokFile, []byte(tok), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"pcap", "--format", "json"}, extra...)
+		if host != "" {
+			args = append(args, "--attach", host, "--collector", e.http.URL, "--token-file", tokFile)
+		}
+		cmd := exec.Command(bin, append(args, files[0])...)
+		var so, se strings.Builder
+		cmd.Stdout, cmd.Stderr = &so, &se
+		err := cmd.Run()
+		code = cmd.ProcessState.ExitCode()
+		if err != nil && code <= 0 {
+			t.Fatalf("run the agent: %v", err)
+		}
+		return so.String(), se.String(), code
+	}
+	out, se, code := agentAttach("lap-c", "pcap-tok\n")
+	fs, err := parsePcapFindings([]byte(out), "", "")
+	if code != 0 || err != nil || !strings.Contains(se, fmt.Sprintf("attached to host lap-c at %s: %d findings accepted, 0 already there", e.http.URL, len(fs))) {
+		t.Fatalf("pcap --attach lap-c: exit %d, %d findings (%v); stderr:\n%s", code, len(fs), err, se)
+	}
+	stored, err := e.st.Findings(t.Context(), "lap-c", false)
+	if err != nil || len(stored) != len(fs) || stored[0].Source == nil || stored[0].Source.File != filepath.Base(files[0]) {
+		t.Fatalf("lap-c after pcap --attach: %d findings stored (want %d), %v", len(stored), len(fs), err)
+	}
+	if _, se, code := agentAttach("lap-c", "pcap-tok"); code != 0 || !strings.Contains(se, fmt.Sprintf(": 0 findings accepted, %d already there", len(fs))) {
+		t.Errorf("pcap --attach again: exit %d; stderr:\n%s", code, se)
+	}
+	for _, c := range []struct {
+		host, tok, want string
+	}{
+		{"lap-c", "not-a-token", "401 Unauthorized"},
+		{"nobody", "pcap-tok", "404 Not Found"},
+	} {
+		out, se, code := agentAttach(c.host, c.tok)
+		if code != 1 || !strings.Contains(se, c.want) || out == "" {
+			t.Errorf("pcap --attach %s with token %q: exit %d (want 1, the findings still printed: %d bytes), stderr:\n%s", c.host, c.tok, code, len(out), se)
+		}
+	}
+	if _, se, code := agentAttach("", "", "--attach", "lap-c"); code != 2 || !strings.Contains(se, "--attach needs --collector") {
+		t.Errorf("pcap --attach without --collector: exit %d, stderr:\n%s", code, se)
+	}
+
 	// Refused: unknown host, no findings, not findings, a bad hash.
 	if code, _ := post("nobody", "", []byte(`{}`)); code != 404 {
 		t.Errorf("unknown host: %d", code)

@@ -61,28 +61,46 @@ type Collector struct {
 
 var _ Transport = (*Collector)(nil)
 
-// NewCollector builds the transport; it reads a stored credential if any.
-func NewCollector(cfg CollectorConfig, host report.Host, agentVersion string) (*Collector, error) {
-	if cfg.URL == "" {
-		return nil, errors.New("collector: url is required")
+// checkCollectorURL refuses plain http except to loopback.
+func checkCollectorURL(u string) error {
+	if u == "" {
+		return errors.New("collector: url is required")
 	}
-	if !strings.HasPrefix(cfg.URL, "https://") && !strings.HasPrefix(cfg.URL, "http://127.0.0.1") && !strings.HasPrefix(cfg.URL, "http://localhost") {
-		return nil, fmt.Errorf("collector: url %q must be https:// (plain http only to loopback)", cfg.URL)
+	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://127.0.0.1") && !strings.HasPrefix(u, "http://localhost") {
+		return fmt.Errorf("collector: url %q must be https:// (plain http only to loopback)", u)
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
+	return nil
+}
+
+// collectorTLS is the TLS client configuration for the collector: TLS 1.2+,
+// trusting the PEM CAs of caFile instead of the system roots when given.
+func collectorTLS(caFile string) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			return nil, fmt.Errorf("collector: read ca_file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("collector: ca_file %s holds no PEM certificate", cfg.CAFile)
+			return nil, fmt.Errorf("collector: ca_file %s holds no PEM certificate", caFile)
 		}
 		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+// NewCollector builds the transport; it reads a stored credential if any.
+func NewCollector(cfg CollectorConfig, host report.Host, agentVersion string) (*Collector, error) {
+	if err := checkCollectorURL(cfg.URL); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	tc, err := collectorTLS(cfg.CAFile)
+	if err != nil {
+		return nil, err
 	}
 	c := &Collector{cfg: cfg, host: host, version: agentVersion}
 	if cfg.ClientCert != "" || cfg.ClientKey != "" {
