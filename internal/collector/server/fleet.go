@@ -39,6 +39,9 @@ type hostRow struct {
 	More    int // reasons not shown
 	Shares  []shareRef
 	Farm    int // the farm's number on the fleet page, 0 for none
+	// Person is whom the imported inventory says the host is issued to,
+	// Expected where they are expected to be ("" without a matching row).
+	Person, Expected string
 }
 
 // linkRow is one shared piece of infrastructure, described for people.
@@ -191,6 +194,15 @@ func (s *Server) fleet(ctx context.Context) (*fleetData, []store.Alert, error) {
 		}
 		d.Hosts[i] = r
 		d.byID[h.ID] = &d.Hosts[i]
+	}
+	inv, _, err := s.o.Store.InventoryMatching(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range inv.Matched {
+		if h, ok := d.byID[m.Host.ID]; ok {
+			h.Person, h.Expected = m.Record.Person(), m.Record.Region.String()
+		}
 	}
 	for _, a := range open {
 		if a.Kind == store.AlertHostSilent {

@@ -105,11 +105,12 @@ button{cursor:pointer}.err{color:#b00}
 .farm h2{font-size:1.15em}.farm h3{font-size:1em;margin:.6em 0 .3em}.cols{display:flex;flex-wrap:wrap;gap:1.5em}.cols>div{flex:1 1 28em;min-width:0}
 .why{margin-bottom:.15em}.why b{color:#8b0000}.share{margin-bottom:.2em}td.reasons{min-width:24em}td.shares{min-width:16em}td.hosts{min-width:10em}td.when,td.kind{white-space:nowrap}code.hash{font-size:.85em}nav.sub{margin-bottom:1em}
 </style></head><body>
-{{if .P.User}}<header><a href="/fleet">farmwatch</a><a href="/fleet">Fleet</a><a href="/">Hosts</a><a href="/alerts">Alerts</a>
+{{if .P.User}}<header><a href="/fleet">farmwatch</a><a href="/fleet">Fleet</a><a href="/">Hosts</a><a href="/alerts">Alerts</a><a href="/inventory">Inventory</a>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.P.CSRF}}"><span class="muted">{{.P.User}}</span> <button type="submit">Log out</button></form></header>{{end}}
 <main>{{end}}
 {{define "bottom"}}</main></body></html>{{end}}
 {{define "agent"}}{{with .H}}{{if .Silent}}<span class="badge state-silent">silent</span> {{else if .Stopped}}<span class="badge state-stopped">{{.LastEvent}}</span> {{else if .LastEvent}}<span class="badge state-event">{{.LastEvent}}</span> {{else if not .LastHeartbeat.IsZero}}<span class="badge state-ok">reporting</span> {{end}}{{if .AgentVersion}}agent {{.AgentVersion}}{{end}}<br><span class="muted">heartbeat {{ago $.Now .LastHeartbeat}}</span>{{with .Heartbeat}}{{if .SpoolPending}}<br><span class="muted pending">{{.SpoolPending}} record(s) pending</span>{{end}}{{range .Capture}}{{if .KernelDrops}}<br><span class="muted drops">{{.Interface}}: {{.KernelDrops}} kernel drops</span>{{end}}{{end}}{{end}}{{end}}{{end}}
+{{define "person"}}{{if .Person}}<span class="person">issued to {{.Person}}</span>{{if .Expected}}<br><span class="muted">expected in {{.Expected}}</span>{{end}}{{else}}<span class="muted">not in the inventory</span>{{end}}{{end}}
 {{define "why"}}{{range .Reasons}}<div class="why"><b>+{{printf "%.0f" .Points}}</b> {{.Reason}}</div>{{else}}<span class="muted">no open findings</span>{{end}}{{if .More}}<div class="muted">and {{.More}} more</div>{{end}}{{end}}
 {{define "shares"}}{{range .Shares}}<div class="share"><a href="/hosts/{{.Host.ID}}">{{.Host.Label}}</a> <span class="muted">{{join .What}}</span></div>{{else}}<span class="muted">—</span>{{end}}{{end}}`
 
@@ -126,12 +127,12 @@ var pageSrc = map[string]string{
 {{template "bottom"}}`,
 	"hosts": `{{template "top" dict "Title" "Hosts" "P" .P}}
 <h1>Hosts</h1><p><a href="/fleet">{{.Farms}} farm(s) found</a> · <a href="/alerts">{{.OpenAlerts}} open alert(s)</a></p>
-<table id="hosts"><thead><tr><th>Risk</th><th>Host</th><th>Why</th><th>Agent</th><th>Shares infrastructure with</th><th>Open findings</th><th>Last seen</th></tr></thead><tbody>
+<table id="hosts"><thead><tr><th>Risk</th><th>Host</th><th>Issued to</th><th>Why</th><th>Agent</th><th>Shares infrastructure with</th><th>Open findings</th><th>Last seen</th></tr></thead><tbody>
 {{range .Hosts}}<tr class="host" data-host="{{.ID}}"><td><span class="badge lvl-{{.Risk.Level}}">{{.Risk.Score}} {{.Risk.Level}}</span>{{if .Farm}}<br><a href="/fleet#farm-{{.Farm}}">farm {{.Farm}}</a>{{end}}</td>
-<td><a href="/hosts/{{.ID}}">{{.Label}}</a><br><span class="muted">{{.ID}}</span></td>
+<td><a href="/hosts/{{.ID}}">{{.Label}}</a><br><span class="muted">{{.ID}}</span></td><td class="who">{{template "person" .}}</td>
 <td class="reasons">{{template "why" .}}</td><td class="agent">{{template "agent" args "H" . "Now" $.Now}}</td><td class="shares">{{template "shares" .}}</td>
 <td>{{.OpenFindings}}</td><td title="{{ts .LastSeen}}">{{ago $.Now .LastSeen}}</td></tr>
-{{else}}<tr><td colspan="7" class="muted">No hosts have reported yet.</td></tr>{{end}}
+{{else}}<tr><td colspan="8" class="muted">No hosts have reported yet.</td></tr>{{end}}
 </tbody></table>
 {{template "bottom"}}`,
 	"fleet": `{{template "top" dict "Title" "Fleet" "P" .P}}
@@ -141,9 +142,9 @@ var pageSrc = map[string]string{
 <h2><span class="badge sev-{{.Severity}}">{{.Severity}}</span> Farm {{.N}}: {{farmSummary .}}</h2>
 <p class="muted">first alert {{ts .Since}} · last change {{ago $.Now .Updated}}</p>
 <div class="cols"><div><h3>Hosts</h3>
-<table class="farm-hosts"><thead><tr><th>Risk</th><th>Host</th><th>Agent</th><th>Why</th></tr></thead><tbody>
+<table class="farm-hosts"><thead><tr><th>Risk</th><th>Host</th><th>Issued to</th><th>Agent</th><th>Why</th></tr></thead><tbody>
 {{range .Hosts}}<tr class="host" data-host="{{.ID}}"><td><span class="badge lvl-{{.Risk.Level}}">{{.Risk.Score}} {{.Risk.Level}}</span></td>
-<td><a href="/hosts/{{.ID}}">{{.Label}}</a><br><span class="muted">{{.ID}}</span></td>
+<td><a href="/hosts/{{.ID}}">{{.Label}}</a><br><span class="muted">{{.ID}}</span></td><td class="who">{{template "person" .}}</td>
 <td class="agent">{{template "agent" args "H" . "Now" $.Now}}</td><td class="reasons">{{template "why" .}}</td></tr>
 {{end}}</tbody></table></div>
 <div><h3>What links them</h3>
@@ -158,6 +159,7 @@ var pageSrc = map[string]string{
 <h1>{{if .Host.Name}}{{.Host.Name}}{{else}}{{.Host.ID}}{{end}} <span class="badge lvl-{{.Host.Risk.Level}}" id="risk">risk {{.Host.Risk.Score}} ({{.Host.Risk.Level}})</span></h1>
 <p class="muted">id {{.Host.ID}} · agent {{.Host.AgentVersion}} · first seen {{ts .Host.FirstSeen}} · last seen {{ago .Now .Host.LastSeen}} · last heartbeat {{ago .Now .Host.LastHeartbeat}}{{if .Host.LastEvent}} ({{.Host.LastEvent}}){{end}}</p>
 <p id="agent-state">{{template "agent" args "H" .Row "Now" .Now}}</p>
+<p id="issued-to">{{template "person" .Row}}</p>
 {{if .Row.Farm}}<h2>Shares infrastructure with (<a href="/fleet#farm-{{.Row.Farm}}">farm {{.Row.Farm}}</a>)</h2>
 <div id="shares">{{template "shares" .Row}}</div>{{end}}
 <h2>Why this risk</h2>
@@ -176,6 +178,25 @@ var pageSrc = map[string]string{
 {{range .Timeline}}<tr><td>{{ts .Event.ObservedAt}}</td><td>{{ts .Event.ReceivedAt}}</td><td>{{.Event.Seq}}</td><td>{{.Event.Kind}}{{if .Severity}} <span class="badge sev-{{.Severity}}">{{.Severity}}</span>{{end}}</td><td>{{.Summary}}</td></tr>
 {{else}}<tr><td colspan="5" class="muted">Nothing received yet.</td></tr>{{end}}
 </tbody></table>
+{{template "bottom"}}`,
+	"inventory": `{{template "top" dict "Title" "Inventory" "P" .P}}
+<h1>Inventory</h1>
+{{with .Inv}}{{if .Format}}<p id="inventory-summary">{{.Devices}} device(s) imported ({{.Format}} export{{if .ImportedAt}}, {{.ImportedAt}}{{end}}) · {{len .Matched}} matched to a host · {{len .UnmatchedRecords}} device(s) with no agent · {{len .UnmatchedHosts}} host(s) the inventory does not list</p>
+{{else}}<p class="muted" id="inventory-summary">No inventory imported: <code>farmwatch-collector inventory import FILE</code> or <code>PUT /api/v1/inventory</code> (docs/inventory.md).</p>{{end}}
+<h2>Hosts the inventory does not list</h2>
+<p class="muted">An agent reports from these, but no inventory row names their serial, hostname or host id: nobody is known to have them.</p>
+<table id="unmatched-hosts"><thead><tr><th>Host</th><th>Serial</th></tr></thead><tbody>
+{{range .UnmatchedHosts}}<tr class="unmatched-host" data-host="{{.ID}}"><td><a href="/hosts/{{.ID}}">{{if .Name}}{{.Name}}{{else}}{{.ID}}{{end}}</a><br><span class="muted">{{.ID}}</span></td><td>{{.Serial}}</td></tr>
+{{else}}<tr><td colspan="2" class="muted">None.</td></tr>{{end}}</tbody></table>
+<h2>Devices with no agent</h2>
+<p class="muted">Inventory rows no host reports as: not enrolled, or the agent is not installed.</p>
+<table id="unmatched-records"><thead><tr><th>Device</th><th>Serial</th><th>Issued to</th><th>Expected region</th><th>Row</th></tr></thead><tbody>
+{{range .UnmatchedRecords}}<tr class="unmatched-record"><td>{{.DeviceName}}</td><td>{{.Serial}}</td><td>{{.Person}}</td><td>{{.Region}}</td><td>{{.Format}} line {{.Line}}</td></tr>
+{{else}}<tr><td colspan="5" class="muted">None.</td></tr>{{end}}</tbody></table>
+<h2>Matched</h2>
+<table id="matched"><thead><tr><th>Host</th><th>Matched by</th><th>Issued to</th><th>Expected region</th><th>Device</th><th>Serial</th></tr></thead><tbody>
+{{range .Matched}}<tr class="matched" data-host="{{.Host.ID}}"><td><a href="/hosts/{{.Host.ID}}">{{if .Host.Name}}{{.Host.Name}}{{else}}{{.Host.ID}}{{end}}</a></td><td>{{.By}}</td><td>{{.Record.Person}}</td><td>{{.Record.Region}}</td><td>{{.Record.DeviceName}}</td><td>{{.Record.Serial}}</td></tr>
+{{else}}<tr><td colspan="6" class="muted">None.</td></tr>{{end}}</tbody></table>{{end}}
 {{template "bottom"}}`,
 	"alerts": `{{template "top" dict "Title" "Alerts" "P" .P}}
 <h1>Alerts</h1>

@@ -203,6 +203,7 @@ func (s *Server) routes() {
 	m.Handle("GET /hosts/{id}", s.page(s.hostPage))
 	m.Handle("GET /fleet", s.page(s.fleetPage))
 	m.Handle("GET /alerts", s.page(s.alertsPage))
+	m.Handle("GET /inventory", s.page(s.inventoryPage))
 	m.Handle("POST /alerts/{id}/{action}", s.page(s.alertAction))
 	m.Handle("POST /hosts/{id}/findings/{fid}/close", s.page(s.closeFindingForm))
 

@@ -288,6 +288,15 @@ func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "fleet", map[string]any{"P": userOf(r), "Farms": d.Farms, "HostCount": len(d.Hosts), "InFarms": inFarms, "OpenAlerts": len(open), "Now": s.o.Now()})
 }
 
+func (s *Server) inventoryPage(w http.ResponseWriter, r *http.Request) {
+	inv, err := s.inventoryResponse(r.Context())
+	if err != nil {
+		s.pageError(w, err)
+		return
+	}
+	s.render(w, http.StatusOK, "inventory", map[string]any{"P": userOf(r), "Inv": inv, "Now": s.o.Now()})
+}
+
 func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	h, err := s.o.Store.Host(r.Context(), id)

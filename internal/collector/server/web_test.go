@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -325,5 +327,75 @@ func TestMetrics(t *testing.T) {
 	}
 	if resp, err := http.Get(e.http.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)
+	}
+}
+
+// TestInventoryOnThePages imports the Intune Devices export fixture through
+// the REST API and reads the pages as an analyst: each host says whom it is
+// issued to (hosts list, farm, host page), and the inventory page lists
+// the hosts the export does not name and its devices with no agent.
+func TestInventoryOnThePages(t *testing.T) {
+	e := newEnv(t, nil)
+	addUser(t, e, "alice", "correct horse battery")
+	if err := e.st.AddAPIToken(t.Context(), "mdm", HashToken("mdm-tok"), t0); err != nil {
+		t.Fatal(err)
+	}
+	beat := func(id, name, serial string) {
+		cred := e.enroll(id)
+		req := IngestRequest{Host: report.Host{ID: id, Name: name}, Batch: []store.Item{{Seq: 100, Kind: "heartbeat", Heartbeat: &store.Heartbeat{Time: t0, IntervalSeconds: 60, Serial: serial}}}}
+		if resp := e.do("POST", "/api/v1/ingest", cred, req, false, nil); resp.StatusCode != 200 {
+			t.Fatalf("heartbeat of %s: %d", id, resp.StatusCode)
+		}
+	}
+	farmHost(e, "lap-1")
+	beat("lap-1", "LAP-0001", "PF3ABC01")
+	farmHost(e, "lap-9")
+	beat("lap-9", "LAP-0009", "PF3NOTLISTED")
+	export, err := os.ReadFile(filepath.Join("..", "inventory", "testdata", "intune-devices.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", e.http.URL+"/api/v1/inventory", strings.NewReader(string(export)))
+	req.Header.Set("Authorization", "Bearer mdm-tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT /api/v1/inventory: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	b := newBrowser(e)
+	if resp := b.login("alice", "correct horse battery"); resp.StatusCode != 303 {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	ada := "issued to Ada Lovelace &lt;ada@example.com&gt;"
+	for _, path := range []string{"/", "/fleet", "/hosts/lap-1"} {
+		resp, page := b.get(path)
+		if resp.StatusCode != 200 || !strings.Contains(page, ada) || !strings.Contains(page, "expected in") || !strings.Contains(page, "not in the inventory") && path != "/hosts/lap-1" {
+			t.Errorf("%s: %d; want lap-1 %q with its expected region and lap-9 not in the inventory:\n%s", path, resp.StatusCode, ada, page)
+		}
+	}
+	resp, page := b.get("/inventory")
+	if resp.StatusCode != 200 {
+		t.Fatalf("/inventory: %d", resp.StatusCode)
+	}
+	section := func(id string) string {
+		i := strings.Index(page, `id="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("/inventory has no #%s:\n%s", id, page)
+		}
+		j := strings.Index(page[i:], "</table>")
+		return page[i : i+j]
+	}
+	if s := section("unmatched-hosts"); !strings.Contains(s, `data-host="lap-9"`) || strings.Contains(s, "lap-1") {
+		t.Errorf("hosts the inventory does not list: want lap-9 only:\n%s", s)
+	}
+	if s := section("unmatched-records"); !strings.Contains(s, "LAP-0002") || !strings.Contains(s, "Hopper, Grace &lt;grace@example.com&gt;") || strings.Contains(s, "PF3ABC01") {
+		t.Errorf("devices with no agent: want LAP-0002 (Grace Hopper), not LAP-0001:\n%s", s)
+	}
+	if s := section("matched"); !strings.Contains(s, `data-host="lap-1"`) || !strings.Contains(s, "<td>serial</td>") {
+		t.Errorf("matched: want lap-1 by serial:\n%s", s)
+	}
+	if want := "device(s) imported (intune export, "; !strings.Contains(page, want) || !strings.Contains(page, "1 matched to a host") || !strings.Contains(page, "1 host(s) the inventory does not list") {
+		t.Errorf("/inventory summary: want %q, 1 matched, 1 host not listed:\n%s", want, page)
 	}
 }
