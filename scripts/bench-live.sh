@@ -13,7 +13,8 @@
 #        KEEP_LOG=FILE keeps the last agent log)
 # Phases: idle, TCP 200 Mbit/s, TCP 1 Gbit/s (offloads on: GRO/TSO
 # super-frames), TCP 1 Gbit/s without offloads (1500-byte frames, as a QUIC
-# download or video call looks), UDP 50 Mbit/s of 1200-byte datagrams.
+# download or video call looks), UDP 50 Mbit/s of 1200-byte datagrams;
+# udp-500M (not in the default set): a QUIC-download-sized UDP flow.
 set -euo pipefail
 bin=$(realpath "${1:-bin/farmwatch-agent}")
 duration=${DURATION:-15}
@@ -110,6 +111,7 @@ for r in $(seq "$repeat"); do
     tcp-1G) phase tcp-1G on -b 1G ;;
     tcp-1G-no-offload) phase tcp-1G-no-offload off -b 1G ;;
     udp-50M) phase udp-50M on -u -b 50M -l 1200 ;;
+    udp-500M) phase udp-500M on -u -b 500M -l 1200 ;;
     *) echo "bench-live: unknown phase $ph" >&2; exit 2 ;;
     esac
   done

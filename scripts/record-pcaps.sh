@@ -101,7 +101,7 @@ capture_stop() { # name
 }
 
 xvfb() { # display
-  bg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp
+  bg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp -noreset
   for _ in $(seq 50); do [ -S /tmp/.X11-unix/X$1 ] && return 0; sleep 0.1; done
   echo "Xvfb :$1 did not start" >&2; return 1
 }

@@ -122,14 +122,30 @@ zoo_down() {
 }
 
 # zxvfb N: an X display :N (800x600) for servers and viewers.
-# A server of an earlier scenario on :N that is still exiting would unlink
-# the new server's socket as it goes, so it is waited for first; the display
-# counts as up when an X client can talk to it, not when its socket exists.
+# - -noreset: the server does not reset when its last client (the check
+#   below) leaves, so the client started next meets it as checked.
+# - A server of an earlier scenario on :N that is still exiting would
+#   unlink the new server's socket as it goes, so it is waited for first;
+#   any X server on :N counts (also xpra's, whose command line puts the
+#   display last).
+# - The display is up when an X client can talk to it and the server
+#   started here still runs (not when its socket exists); otherwise it is
+#   started again, up to 3 times.
 zxvfb() {
-  zwait_cmd 50 bash -c "! pgrep -f '^Xvfb :$1 ' >/dev/null"
-  rm -f "/tmp/.X11-unix/X$1" "/tmp/.X$1-lock"
-  zbg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp
-  zwait_cmd 100 env DISPLAY=":$1" xdotool getdisplaygeometry
+  local try pid
+  for try in 1 2 3; do
+    zwait_cmd 50 bash -c "! pgrep -f 'Xvf[b].* :$1( |\$)' >/dev/null"
+    rm -f "/tmp/.X11-unix/X$1" "/tmp/.X$1-lock"
+    Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp -noreset >>"$ZOO_STATE/log" 2>&1 &
+    pid=$!
+    echo "$pid" >>"$ZOO_STATE/pids"
+    if zwait_cmd 100 env DISPLAY=":$1" xdotool getdisplaygeometry && kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
+    zlog "Xvfb :$1 (try $try) is not serving the display; starting it again"
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  return 1
 }
 
 # ztype DISPLAY TEXT [END]: type TEXT into the focused window at a human
@@ -266,8 +282,17 @@ zbin() {
 # whose output scrolls the screen, a pause to read, mouse moves; it stops
 # when the time is up, even mid-command.
 zterm() {
-  DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
-  zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm
+  local try
+  for try in 1 2 3; do
+    DISPLAY=:$1 zbg xterm -geometry 132x45+0+0
+    zwait_cmd 50 env DISPLAY=:$1 xdotool search --class xterm && return 0
+    # The terminal could not open the display (seen once in ~40 zoo runs,
+    # right after the display answered): try again, bringing the display
+    # back if it is gone.
+    zlog "no xterm on :$1 (try $try)"
+    env DISPLAY=:$1 xdotool getdisplaygeometry >/dev/null 2>&1 || zxvfb "$1" || return 1
+  done
+  return 1
 }
 zwork() {
   local d=$1 end=$((SECONDS + $2)) i=0 x

@@ -20,7 +20,7 @@ zoo_install() {
 # auto-selected screen up by monitor atom and Xvfb's does not match).
 vxvfb() {
   rm -f "/tmp/.X11-unix/X$1" "/tmp/.X$1-lock"
-  zbg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp -extension RANDR
+  zbg Xvfb ":$1" -screen 0 800x600x24 -nolisten tcp -noreset -extension RANDR
   zwait_cmd 100 test -S "/tmp/.X11-unix/X$1"
 }
 zoo_setup() {

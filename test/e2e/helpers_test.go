@@ -222,7 +222,7 @@ func startXvfb(t *testing.T) string {
 				_ = os.Remove(lock)
 			}
 		})
-		startProc(t, "Xvfb", disp, "-screen", "0", "800x600x24", "-nolisten", "tcp")
+		startProc(t, "Xvfb", disp, "-screen", "0", "800x600x24", "-nolisten", "tcp", "-noreset")
 		deadline := time.Now().Add(15 * time.Second)
 		for time.Now().Before(deadline) {
 			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
