@@ -31,8 +31,8 @@ go build -o "$netdelay" ./tools/netdelay
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   cleanup_ns
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,7 +77,15 @@ setup_net() {
 }
 # cleanup_ns ends every process still inside the namespaces (forked session
 # children, daemons) before deleting them, so nothing outlives a recording.
+# SIGTERM first (a killed x11vnc leaves its System V shared memory behind).
 cleanup_ns() {
+  for ns in fwctl fwmid fwlap fwtgt; do
+    ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null || true
+  done
+  for _ in $(seq 30); do
+    [ -z "$(for ns in fwctl fwmid fwlap fwtgt; do ip netns pids $ns 2>/dev/null; done)" ] && break
+    sleep 0.1
+  done
   for ns in fwctl fwmid fwlap fwtgt; do
     ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del $ns 2>/dev/null || true

@@ -98,6 +98,16 @@ znetdelay() {
   ) 9>"$ZOO_CACHE/.netdelay.lock"
 }
 
+# zoo_pids: every process zbg started and every process inside the
+# scenario's namespaces (zbg records the subshell that runs `ip netns exec`,
+# and a namespace also holds the children daemons fork).
+zoo_pids() {
+  local ns
+  [ -f "$ZOO_STATE/pids" ] && cat "$ZOO_STATE/pids"
+  for ns in "${ZOO_NS[@]}"; do ip netns pids "$ns" 2>/dev/null; done
+  return 0
+}
+
 # zoo_down_ns ends every process inside the namespaces and deletes them.
 zoo_down_ns() {
   local ns
@@ -107,16 +117,24 @@ zoo_down_ns() {
   done
 }
 
-# zoo_down ends everything zbg started, then the namespaces.
+# zoo_down ends everything zbg started, then the namespaces. SIGTERM first,
+# and up to 3 s to go: a program killed outright leaves its System V shared
+# memory behind (x11vnc: 27 segments), and once the machine's 4096 are used
+# up every X client that asks for MIT-SHM fails. SIGKILL for the rest.
 zoo_down() {
-  if [ -f "$ZOO_STATE/pids" ]; then
-    xargs -r kill <"$ZOO_STATE/pids" 2>/dev/null || true
-    sleep 0.3
-    xargs -r kill -9 <"$ZOO_STATE/pids" 2>/dev/null || true
+  local pids
+  pids=$(zoo_pids | sort -u | tr '\n' ' ')
+  if [ -n "$pids" ]; then
+    # shellcheck disable=SC2086
+    kill $pids 2>/dev/null || true
+    zwait_cmd 15 bash -c 'for p in $1; do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "$pids" || true
+    pids=$(zoo_pids | sort -u | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    [ -n "$pids" ] && { kill -9 $pids 2>/dev/null || true; }
     # SIGKILL is asynchronous: wait until they are gone (≤ 2 s).
-    zwait_cmd 10 bash -c 'for p in $(cat "$1"); do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "$ZOO_STATE/pids" || true
-    rm -f "$ZOO_STATE/pids"
+    zwait_cmd 10 bash -c 'for p in $1; do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "$pids" || true
   fi
+  rm -f "$ZOO_STATE/pids"
   zoo_down_ns
   rm -rf "/opt/zoo-$ZOO_PREFIX"
 }

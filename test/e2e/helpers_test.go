@@ -12,12 +12,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -149,8 +151,7 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 		t.Fatalf("start %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+		stopGroup(cmd)
 		logf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logf.Name())
@@ -158,6 +159,40 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// stopGroup ends a process started with its own process group: SIGTERM
+// first, so programs that hold System V shared memory remove it as they
+// exit (x11vnc leaves 27 segments behind when SIGKILLed, and a machine's
+// table of 4096 fills after about 150 such kills: every later X client that
+// uses MIT-SHM then fails), SIGKILL after 3 s for whatever is still there.
+func stopGroup(cmd *exec.Cmd) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
+	// The leader may be gone while members of its group are not.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
+}
+
+// freeDisplay reports whether X display :n is free: no socket, or a socket
+// and lock left by an X server that is gone (SIGKILL leaves both; they are
+// removed here so the display can be used again).
+func freeDisplay(n int) bool {
+	sock, lock := fmt.Sprintf("/tmp/.X11-unix/X%d", n), fmt.Sprintf("/tmp/.X%d-lock", n)
+	if _, err := os.Stat(sock); err != nil {
+		return true
+	}
+	if !staleXLock(lock) {
+		return false
+	}
+	_ = os.Remove(sock)
+	_ = os.Remove(lock)
+	return true
 }
 
 // staleXLock reports whether an X display lock file names a process that no
@@ -189,30 +224,56 @@ func waitListen(t *testing.T, addr string) {
 	t.Fatalf("nothing listens on %s after 20s", addr)
 }
 
-// freePort returns a TCP port free on loopback now.
+// freePort returns a TCP port free on loopback now. It is taken below the
+// kernel's ephemeral range (net.ipv4.ip_local_port_range), where ports bound
+// to :0 and outgoing connections come from: the packages that run beside
+// this one bind :0, and a port one of them got a moment after this test
+// released it once made a collector's test talk to someone else's server.
+// Within this package a port is handed out once.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	lo, hi := 20000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil {
+				hi = v
+				lo = max(1024, min(lo, hi-10000))
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	start := lo + rand.IntN(hi-lo)
+	for i := 0; i < hi-lo; i++ {
+		p := lo + (start-lo+i)%(hi-lo)
+		if portsGiven[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsGiven[p] = true
+		return p
+	}
+	t.Fatalf("no free TCP port in %d-%d", lo, hi-1)
+	return 0
 }
+
+var (
+	portMu     sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // startXvfb starts a virtual X display and returns its name (":N").
 func startXvfb(t *testing.T) string {
 	t.Helper()
 	for n := 90; n < 120; n++ {
-		sock, lock := fmt.Sprintf("/tmp/.X11-unix/X%d", n), fmt.Sprintf("/tmp/.X%d-lock", n)
-		if _, err := os.Stat(sock); err == nil {
-			if !staleXLock(lock) {
-				continue
-			}
-			// Left by a killed X server (SIGKILL leaves both): reuse.
-			_ = os.Remove(sock)
-			_ = os.Remove(lock)
+		if !freeDisplay(n) {
+			continue
 		}
+		sock, lock := fmt.Sprintf("/tmp/.X11-unix/X%d", n), fmt.Sprintf("/tmp/.X%d-lock", n)
 		disp := fmt.Sprintf(":%d", n)
 		// Registered before startProc's kill runs (cleanups run last-in
 		// first-out): the socket and lock go once the server is dead.
@@ -225,7 +286,7 @@ func startXvfb(t *testing.T) string {
 		startProc(t, "Xvfb", disp, "-screen", "0", "800x600x24", "-nolisten", "tcp", "-noreset")
 		deadline := time.Now().Add(15 * time.Second)
 		for time.Now().Before(deadline) {
-			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			if _, err := os.Stat(sock); err == nil {
 				return disp
 			}
 			time.Sleep(100 * time.Millisecond)

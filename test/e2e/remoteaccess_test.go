@@ -99,10 +99,10 @@ func TestTigerVNCXvnc(t *testing.T) {
 	requireE2E(t, "Xvnc")
 	port := freePort(t)
 	var disp int
-	for disp = 70; disp < 90; disp++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", disp)); err != nil {
-			break
-		}
+	for disp = 70; disp < 90 && !freeDisplay(disp); disp++ {
+	}
+	if disp == 90 {
+		t.Fatal("no free X display number in :70-:89")
 	}
 	cmd := startProc(t, "Xvnc", fmt.Sprintf(":%d", disp), "-rfbport", fmt.Sprint(port), "-SecurityTypes", "None", "-localhost", "-geometry", "800x600")
 	waitListen(t, fmt.Sprintf("127.0.0.1:%d", port))
@@ -295,8 +295,8 @@ func TestRenamedRealBinaries(t *testing.T) {
 	}
 	free := func() int { return freePort(t) }
 	display := 0
-	for n := 150; n < 200; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err != nil {
+	for n := 170; n < 200; n++ {
+		if freeDisplay(n) {
 			display = n
 			break
 		}
@@ -357,7 +357,7 @@ func TestRenamedRealBinaries(t *testing.T) {
 		}
 	}
 	if display == 0 {
-		missing = append(missing, "a free X display number in :150-:199")
+		missing = append(missing, "a free X display number in :170-:199")
 	}
 	if len(missing) > 0 {
 		t.Fatalf("real binaries missing (scripts/zoo/identity-install.sh installs them):\n  %s", strings.Join(missing, "\n  "))
