@@ -117,26 +117,54 @@ zoo_down_ns() {
   done
 }
 
-# zoo_down ends everything zbg started, then the namespaces. SIGTERM first,
-# and up to 3 s to go: a program killed outright leaves its System V shared
-# memory behind (x11vnc: 27 segments), and once the machine's 4096 are used
-# up every X client that asks for MIT-SHM fails. SIGKILL for the rest.
+# zoo_down ends everything zbg started, then the namespaces, in order:
+# - SIGTERM to everything but the X servers, and up to 3 s to go: a program
+#   killed outright leaves its System V shared memory behind (x11vnc: 27
+#   segments), and once the machine's 4096 are used up every X client that
+#   asks for MIT-SHM fails;
+# - then the X servers (an X client whose display vanishes first exits
+#   without freeing its segments: xpra's server leaves 2);
+# - SIGKILL for whatever is still there.
 zoo_down() {
-  local pids
+  local pids clients servers p
   pids=$(zoo_pids | sort -u | tr '\n' ' ')
   if [ -n "$pids" ]; then
+    clients="" servers=""
+    for p in $pids; do
+      case "$(cat "/proc/$p/comm" 2>/dev/null)" in
+        X*) servers="$servers $p" ;;
+        *) clients="$clients $p" ;;
+      esac
+    done
+    # shellcheck disable=SC2086
+    [ -n "$clients" ] && { kill $clients 2>/dev/null || true; }
+    zwait_gone 15 "$clients"
+    # Daemons may have forked more clients meanwhile.
+    pids=$(zoo_pids | sort -u | tr '\n' ' ')
     # shellcheck disable=SC2086
     kill $pids 2>/dev/null || true
-    zwait_cmd 15 bash -c 'for p in $1; do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "$pids" || true
+    zwait_gone 15 "$pids"
     pids=$(zoo_pids | sort -u | tr '\n' ' ')
     # shellcheck disable=SC2086
     [ -n "$pids" ] && { kill -9 $pids 2>/dev/null || true; }
     # SIGKILL is asynchronous: wait until they are gone (≤ 2 s).
-    zwait_cmd 10 bash -c 'for p in $1; do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "$pids" || true
+    zwait_gone 10 "$pids"
   fi
   rm -f "$ZOO_STATE/pids"
   zoo_down_ns
   rm -rf "/opt/zoo-$ZOO_PREFIX"
+}
+
+# zwait_gone N "PID…": wait up to N × 0.2 s until none of the pids runs.
+zwait_gone() {
+  local n=$1 p alive
+  for _ in $(seq "$n"); do
+    alive=0
+    for p in $2; do kill -0 "$p" 2>/dev/null && { alive=1; break; }; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.2
+  done
+  return 0
 }
 
 # zxvfb N: an X display :N (800x600) for servers and viewers.
