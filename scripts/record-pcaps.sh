@@ -28,10 +28,13 @@ pids=()
 netdelay="$work/netdelay"
 go build -o "$netdelay" ./tools/netdelay
 
+# The namespaces' processes (the X clients: servers, viewers, tunnels) go
+# first, the X servers started here after them: an X client whose display
+# vanishes first may exit without freeing its shared memory.
 cleanup() {
+  cleanup_ns
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
-  cleanup_ns
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }

@@ -126,13 +126,12 @@ zoo_down_ns() {
 #   without freeing its segments: xpra's server leaves 2);
 # - SIGKILL for whatever is still there.
 zoo_down() {
-  local pids clients servers p
+  local pids clients="" p
   pids=$(zoo_pids | sort -u | tr '\n' ' ')
   if [ -n "$pids" ]; then
-    clients="" servers=""
     for p in $pids; do
       case "$(cat "/proc/$p/comm" 2>/dev/null)" in
-        X*) servers="$servers $p" ;;
+        X*) ;; # X servers go in the second round
         *) clients="$clients $p" ;;
       esac
     done
