@@ -95,20 +95,24 @@ func Run(ctx context.Context, c config.Config, log *zap.Logger, ready func(addr 
 	silence := &alert.SilenceChecker{Store: st, Policy: policy, Log: log.Named("silence"), Now: time.Now,
 		Missed: c.SilenceHeartbeats, Interval: time.Duration(c.SilenceCheckEvery), OnAlert: func(a store.Alert) { srv.AlertRaised(a); disp.Wake() }}
 
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: zap.NewStdLog(log.Named("http"))}
+	// The certificate (created on first start) exists before the port
+	// opens: a client that connects as soon as the port answers, and reads
+	// the self-signed certificate to trust it, finds it.
+	var tc *tls.Config
+	if !c.HTTP {
+		if tc, err = TLSConfig(&c, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog: zap.NewStdLog(log.Named("http"))}
 	scheme := "http"
-	if !c.HTTP {
-		tc, err := TLSConfig(&c, log)
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	if tc != nil {
 		hs.TLSConfig = tc
 		ln = tls.NewListener(ln, tc)
 		scheme = "https"
