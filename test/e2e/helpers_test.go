@@ -166,8 +166,12 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 // exit (x11vnc leaves 27 segments behind when SIGKILLed, and a machine's
 // table of 4096 fills after about 150 such kills: every later X client that
 // uses MIT-SHM then fails), SIGKILL after 3 s for whatever is still there.
+// Last, the segments that the group's programs created and left behind
+// anyway (killed, or careless) are removed (see TestMain).
 func stopGroup(cmd *exec.Cmd) {
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	pgid := cmd.Process.Pid
+	members := groupMembers(pgid)
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	select {
@@ -175,8 +179,41 @@ func stopGroup(cmd *exec.Cmd) {
 	case <-time.After(3 * time.Second):
 	}
 	// The leader may be gone while members of its group are not.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	for pid := range groupMembers(pgid) {
+		members[pid] = true
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	<-done
+	// SIGKILL is asynchronous: wait (≤ 2 s) until no member is left.
+	for i := 0; i < 40 && syscall.Kill(-pgid, 0) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	sweepSHM(members)
+}
+
+// groupMembers lists the processes of process group pgid (and pgid itself).
+func groupMembers(pgid int) map[int64]bool {
+	out := map[int64]bool{int64(pgid): true}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.ParseInt(d.Name(), 10, 64)
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
+		rest := string(b)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		if f := strings.Fields(rest); len(f) >= 3 && f[2] == strconv.Itoa(pgid) {
+			out[pid] = true
+		}
+	}
+	return out
 }
 
 // freeDisplay reports whether X display :n is free: no socket, or a socket
