@@ -7,7 +7,8 @@
 #   zoo_install   install what it needs once (apt, npm, go build into $ZOO_CACHE)
 #   zoo_setup     start servers, agents and tunnels (everything but the person)
 #   zoo_session   the person at the controls for about $ZOO_SECS seconds (blocks)
-# and may set ZOO_IFACE/ZOO_IFACE_NS (what to capture; default $IF_LAP in $NS_LAP).
+# and may set ZOO_IFACE/ZOO_IFACE_NS (what to capture; default $IF_LAP in $NS_LAP)
+# and ZOO_SNAP (the recording's snap length; default 0, whole packets).
 #
 # Usage:
 #   scripts/zoo.sh list
@@ -27,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 load() {
   local f="$here/zoo/$1.sh"
   [ -f "$f" ] || { zlog "no scenario $1 ($f)"; exit 2; }
-  ZOO_IFACE=$IF_LAP ZOO_IFACE_NS=$NS_LAP
+  ZOO_IFACE=$IF_LAP ZOO_IFACE_NS=$NS_LAP ZOO_SNAP=0
   unset -f zoo_install zoo_setup zoo_session 2>/dev/null || true
   # shellcheck source=/dev/null
   . "$f"

@@ -285,7 +285,7 @@ zsshopts() { echo "-i $ZOO_STATE/ssh/userkey -o StrictHostKeyChecking=no -o User
 
 # zcapture_start FILE IFACE [NS]: record IFACE in NS (default $NS_LAP) to FILE.
 zcapture_start() {
-  zinns "${3:-$NS_LAP}" tcpdump -U -n -i "$2" -s 0 -w "$1" >>"$ZOO_STATE/log" 2>&1 &
+  zinns "${3:-$NS_LAP}" tcpdump -U -n -i "$2" -s "${ZOO_SNAP:-0}" -w "$1" >>"$ZOO_STATE/log" 2>&1 &
   echo $! >"$ZOO_STATE/capture.pid"
   zwait_cmd 50 test -s "$1"
 }

@@ -34,12 +34,16 @@ zoo_setup() {
   zwait_cmd 100 sh -c "ip netns exec $NS_CTL ip -4 addr show tun0 | grep -q 10.203.0.1"
   zweb $NS_CTL 10.203.0.1 443
 }
-zoo_session() {
+# ovpn_client: the laptop's client, up once tun0 has its address.
+ovpn_client() {
   local d="$ZOO_STATE/ovpn" clikey
   if [ "$ZOO_OVPN_MODE" = tls-crypt-v2 ]; then clikey=(--tls-crypt-v2 "$d/tc2-client.key"); else clikey=(--tls-crypt "$d/tc.key"); fi
   # The client starts with the session, so the capture holds its handshake.
   zbg zinns $NS_LAP "$(zbin openvpn)" --client --proto udp --remote $ZOO_CTL 1194 --dev tun --nobind \
     --ca "$d/ca.crt" --cert "$d/client.crt" --key "$d/client.key" "${clikey[@]}" --verb 1
   zwait_cmd 150 sh -c "ip netns exec $NS_LAP ip -4 addr show tun0 2>/dev/null | grep -q 10.203.0."
+}
+zoo_session() {
+  ovpn_client
   zbrowse "$ZOO_SECS" --resolve www.example.org:443:10.203.0.1
 }

@@ -56,6 +56,10 @@ type zooCase struct {
 	// Node server: CPU-heavy, its drive's pace would suffer from a second
 	// scenario beside it), so no other runs meanwhile.
 	alone bool
+	// bypassed: the live agent's kernel bypass must take over a flow of
+	// the session (its capture_stopped log line counts bypassed_flows),
+	// and the wire expectations hold all the same.
+	bypassed bool
 	// iface is the link to capture after the lane's prefix (default
 	// "-lap", the laptop's link to the controller); set by scenarios whose
 	// session crosses the side link.
@@ -105,6 +109,12 @@ var zooCases = []zooCase{
 	{name: "vnc-websockify-laptop", alone: true,
 		host: []want{{"remoteaccess.process.renamed", "vnc", "high"}},
 		wire: []want{{"network.behavior.controlled", "", "high"}}},
+	// A UDP VPN nobody named (OpenVPN with its handshake encrypted)
+	// carrying a 26 s download beside the browsing: the live agent's
+	// kernel bypass counts the tunnel's packets both ways, and the
+	// encapsulation shape (sizes it counted) still shows.
+	{name: "openvpn-tls-crypt-download", bypassed: true,
+		wire: []want{{"network.behavior.encapsulation", "", "medium"}}},
 	// Negatives: nothing above low on the wire.
 	{name: "vnc-viewer-out", maxWire: "low"},
 	{name: "upload", maxWire: "low"},
@@ -290,6 +300,13 @@ func zooScenario(t *testing.T, zoo string, lane zooLane, c zooCase, env func(zoo
 	}
 	checkWire(t, "pcap", wire, c)
 	checkWire(t, "live agent", liveFindings, c)
+	if c.bypassed {
+		if n := bypassedFlows(live.stderr.String()); n < 1 {
+			t.Errorf("the live agent's kernel bypass took over no flow (bypassed_flows %d in its capture_stopped line)", n)
+		} else {
+			t.Logf("live agent: %d flows bypassed", n)
+		}
+	}
 	// Live findings name the process on the laptop that holds the
 	// flow, with its executable's hash.
 	for _, w := range c.wire {
@@ -303,6 +320,24 @@ func zooScenario(t *testing.T, zoo string, lane zooLane, c zooCase, env func(zoo
 	if t.Failed() {
 		t.Logf("pcap findings:\n%s\nlive findings:\n%s", describe(wire), describe(liveFindings))
 	}
+}
+
+// bypassedFlows reads bypassed_flows from the agent's capture_stopped log
+// line (JSON), -1 when there is none.
+func bypassedFlows(stderr string) int {
+	for _, line := range strings.Split(stderr, "\n") {
+		var l struct {
+			Msg   string `json:"msg"`
+			Flows *int   `json:"bypassed_flows"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "capture_stopped" {
+			if l.Flows == nil {
+				return 0
+			}
+			return *l.Flows
+		}
+	}
+	return -1
 }
 
 // hasHostWant reports whether the host findings hold w for a process

@@ -159,7 +159,7 @@ func (e *Engine) Packet(ts time.Time, linkType int, frame []byte) {
 	if f.Bypassed {
 		// A packet the bypass let through (a pause ended, a control
 		// packet): account what it counted before this one first.
-		e.collect(f, t)
+		e.collect(f, t, dir)
 	}
 	if e.table.Update(f, dir, p, t) {
 		return

@@ -56,6 +56,9 @@ type flowCounters struct {
 	Client, Server                                      string
 	Packets, Bytes, PayloadPackets, PayloadBytes, Small [2]uint64
 	MaxPayload, Bursts, Triggered                       [2]int
+	IATCount                                            [2]uint64
+	IATSum                                              [2]int64
+	IATHist                                             [2][16]uint32
 }
 
 func replaySnap(t *testing.T, file string, local []netip.Prefix, snap int) ([]report.Finding, int, []flowCounters) {
@@ -73,6 +76,7 @@ func replaySnap(t *testing.T, file string, local []netip.Prefix, snap int) ([]re
 			d := &f.Dir[i]
 			c.Packets[i], c.Bytes[i], c.PayloadPackets[i], c.PayloadBytes[i], c.Small[i] = d.Packets, d.Bytes, d.PayloadPackets, d.PayloadBytes, d.Small
 			c.MaxPayload[i], c.Bursts[i], c.Triggered[i] = d.MaxPayload, int(d.Bursts), int(d.Triggered)
+			c.IATCount[i], c.IATSum[i], c.IATHist[i] = d.IATCount, d.IATSum, d.IATHist
 		}
 		flows = append(flows, c)
 	}

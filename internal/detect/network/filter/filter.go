@@ -10,9 +10,12 @@
 //	primitive := [src | dst] host ADDR
 //	           | [src | dst] net CIDR | [src | dst] net ADDR mask MASK
 //	           | [src | dst] port N | [src | dst] portrange N-M
-//	           | tcp | udp | icmp | icmp6 | esp | ip | ip6 | proto N
+//	           | (tcp | udp | icmp | icmp6 | esp | ip | ip6) [[src | dst] host|net|port|portrange …]
+//	           | proto N
 //
-// "tcp port 443" therefore means "tcp and port 443", as in tcpdump.
+// "tcp port 443" therefore means "tcp and port 443", as in tcpdump, and
+// a protocol directly qualifying a host, net, port or portrange primitive
+// is one primitive with it: "not udp port 53" is "not (udp and port 53)".
 package filter
 
 import (
@@ -218,18 +221,27 @@ func (ps *parser) factor() (*node, error) {
 			return nil, fmt.Errorf("missing )")
 		}
 		return f, nil
-	case "tcp":
-		return &node{op: "proto", proto: decode.ProtoTCP}, nil
-	case "udp":
-		return &node{op: "proto", proto: decode.ProtoUDP}, nil
-	case "icmp":
-		return &node{op: "proto", proto: decode.ProtoICMP}, nil
-	case "icmp6":
-		return &node{op: "proto", proto: decode.ProtoICMPv6}, nil
-	case "esp":
-		return &node{op: "proto", proto: decode.ProtoESP}, nil
-	case "ip", "ip6":
-		return &node{op: t}, nil
+	case "tcp", "udp", "icmp", "icmp6", "esp", "ip", "ip6":
+		q := &node{op: "proto", proto: map[string]uint8{"tcp": decode.ProtoTCP, "udp": decode.ProtoUDP,
+			"icmp": decode.ProtoICMP, "icmp6": decode.ProtoICMPv6, "esp": decode.ProtoESP}[t]}
+		if t == "ip" || t == "ip6" {
+			q = &node{op: t}
+		}
+		// A protocol qualifying the primitive after it ("udp port 53") is
+		// one primitive, as in tcpdump: "not udp port 53" negates both.
+		switch ps.peek() {
+		case "src", "dst", "host", "net", "port", "portrange":
+			dir := ""
+			if d := ps.peek(); d == "src" || d == "dst" {
+				dir = ps.next()
+			}
+			r, err := ps.primitive(dir)
+			if err != nil {
+				return nil, err
+			}
+			return &node{op: "and", l: q, r: r}, nil
+		}
+		return q, nil
 	case "proto":
 		n, err := strconv.Atoi(ps.next())
 		if err != nil || n < 0 || n > 255 {

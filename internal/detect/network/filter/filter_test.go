@@ -50,6 +50,14 @@ func TestFilter(t *testing.T) {
 		{"ip", v6, false},
 		{"net 2001:db8::/32", v6, true},
 		{"proto 17", dns, true},
+		// A protocol qualifying a primitive is one primitive with it, as
+		// in tcpdump's grammar ("not udp port 53" = "not (udp port 53)").
+		{"not udp port 53", dns, false},
+		{"not udp port 53", web, true},
+		{"not tcp port 53", dns, true},
+		{"not udp dst host 8.8.8.8", dns, false},
+		{"not ip6 and dst port 22", v6, false},
+		{"udp port 53 or tcp port 443", web, true},
 	}
 	for _, c := range cases {
 		f, err := Compile(c.expr)

@@ -795,6 +795,84 @@ type Counts struct {
 	// pause of BurstGap or more (whose first packet the bypass lets
 	// through), 0 if none.
 	GapPrev int64
+	// PassAt is when the bypass last let a packet of this direction
+	// through, and PeerAtPass the other direction's last payload time at
+	// that moment (0: unknown): what that packet's burst followed, however
+	// far the kernel has counted since.
+	PassAt, PeerAtPass int64
+	// What the counted payloads add to the direction's statistics (a
+	// bypass that keeps them: zero otherwise): their inter-arrival times
+	// in Dir.IATHist's buckets (a counted payload came less than BurstGap
+	// after the previous one, so only the first IATBuckets are used) and
+	// sum, the largest, and how many had each of Sizes (the direction's
+	// frequent sizes when the bypass began; 0: none).
+	IATHist    [IATBuckets]uint64
+	IATSum     int64
+	MaxPayload int
+	Sizes      [BypassSizes]uint16
+	SizeN      [BypassSizes]uint64
+}
+
+// IATBuckets is how many of Dir.IATHist's log2(ms) buckets a gap shorter
+// than BurstGap can fall in (bucket 8: 128–255 ms).
+const IATBuckets = 9
+
+// BypassSizes is how many payload sizes a bypass counts per direction.
+const BypassSizes = 2
+
+// TopSizes returns the direction's BypassSizes most frequent payload sizes
+// (0 where there are fewer) and the share of its payload packets they
+// hold (Misra–Gries lower bounds).
+func (d *Dir) TopSizes() (sizes [BypassSizes]uint16, share float64) {
+	var counts [BypassSizes]uint32
+	for _, e := range d.Sizes {
+		for i := range sizes {
+			if e.Count > counts[i] {
+				copy(sizes[i+1:], sizes[i:])
+				copy(counts[i+1:], counts[i:])
+				sizes[i], counts[i] = e.Size, e.Count
+				break
+			}
+		}
+	}
+	var n uint64
+	for _, c := range counts {
+		n += uint64(c)
+	}
+	if d.PayloadPackets > 0 {
+		share = float64(n) / float64(d.PayloadPackets)
+	}
+	return sizes, share
+}
+
+// addSize adds n payloads of sz bytes to the Misra–Gries summary (the
+// weighted form of countSize).
+func (d *Dir) addSize(sz uint16, n uint32) {
+	for n > 0 {
+		free, low := -1, -1
+		for i := range d.Sizes {
+			e := &d.Sizes[i]
+			if e.Count > 0 && e.Size == sz {
+				e.Count += n
+				return
+			}
+			if e.Count == 0 && free < 0 {
+				free = i
+			}
+			if low < 0 || e.Count < d.Sizes[low].Count {
+				low = i
+			}
+		}
+		if free >= 0 {
+			d.Sizes[free] = SizeCount{Size: sz, Count: n}
+			return
+		}
+		m := min(n, d.Sizes[low].Count)
+		for i := range d.Sizes {
+			d.Sizes[i].Count -= m
+		}
+		n -= m
+	}
 }
 
 // Credit adds to direction dir of f what a bypass counted since the last
@@ -802,7 +880,11 @@ type Counts struct {
 // marks f active. at is the time of a packet of f being accounted now (0:
 // none): the direction's last payload time is then taken as of just
 // before it, so the packet's gap is measured from the right payload.
-func (t *Table) Credit(f *Flow, dir int, c Counts, at int64) {
+// peer (when at is set, the packet is the other direction's and the
+// bypass noted this direction's last payload as it let that packet
+// through: Counts.PeerAtPass; 0 unknown) is this direction's last payload
+// as of the packet, exact however far the kernel has counted beyond it.
+func (t *Table) Credit(f *Flow, dir int, c Counts, at, peer int64) {
 	o := &f.Kern[dir]
 	d := &f.Dir[dir]
 	if c.Packets < o.Packets || c.PayloadPackets < o.PayloadPackets {
@@ -822,8 +904,24 @@ func (t *Table) Credit(f *Flow, dir int, c Counts, at int64) {
 	// be queued for user space behind this credit (a periodic one while the
 	// ring lags), and its gap must be measured from the payload before the
 	// pause, not from packets the kernel counted after it.
+	for b, n := range c.IATHist {
+		if n > o.IATHist[b] {
+			d.IATHist[b] += uint32(n - o.IATHist[b])
+			d.IATCount += n - o.IATHist[b]
+		}
+	}
+	d.IATSum += c.IATSum - o.IATSum
+	d.MaxPayload = max(d.MaxPayload, c.MaxPayload)
+	for i, sz := range c.Sizes {
+		if sz != 0 && c.SizeN[i] > o.SizeN[i] && (o.Sizes[i] == sz || o.Sizes[i] == 0) {
+			d.addSize(sz, uint32(c.SizeN[i]-o.SizeN[i]))
+		}
+	}
 	lp := c.LastPayload
-	if c.GapPrev > o.GapPrev || (at != 0 && lp >= at) {
+	switch {
+	case at != 0 && peer != 0 && peer < at && lp >= at:
+		lp = peer
+	case c.GapPrev > o.GapPrev || (at != 0 && lp >= at):
 		lp = c.GapPrev
 	}
 	if c.PayloadPackets > 0 && lp > d.LastPayload {

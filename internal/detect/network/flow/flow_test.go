@@ -13,6 +13,12 @@ func seg(src, dst byte, sp, dp uint16, flags uint8, seq uint32, payload string) 
 	return p
 }
 
+func udp(src, dst byte, sp, dp uint16, n int) *decode.Packet {
+	p := &decode.Packet{Proto: decode.ProtoUDP, SrcPort: sp, DstPort: dp, Payload: make([]byte, n), PayloadLen: n, IPLen: 28 + n}
+	p.Src[0], p.Dst[0] = src, dst
+	return p
+}
+
 func TestStreamAndHandshake(t *testing.T) {
 	var done []*Flow
 	tb := NewTable(Config{}, func(f *Flow) {
@@ -191,8 +197,8 @@ func TestCreditPauseBehindPeriodicCredit(t *testing.T) {
 	f.Bypassed = true
 	c := Counts{Packets: 110, Bytes: 110 * 1440, PayloadPackets: 110, PayloadBytes: 110 * 1400,
 		Last: 2000 * ms, LastPayload: 2000 * ms, GapPrev: 1400 * ms}
-	tb.Credit(f, S2C, c, 0)
-	tb.Credit(f, S2C, c, 1800*ms) // the engine's credit for the queued packet
+	tb.Credit(f, S2C, c, 0, 0)
+	tb.Credit(f, S2C, c, 1800*ms, 0) // the engine's credit for the queued packet
 	tb.Update(f, S2C, seg(2, 1, 443, 40000, decode.FlagACK, seq, string(make([]byte, 1400))), 1800*ms)
 	if s.Bursts != before+1 {
 		t.Fatalf("bursts %d after the pause, want %d", s.Bursts, before+1)
@@ -202,8 +208,78 @@ func TestCreditPauseBehindPeriodicCredit(t *testing.T) {
 	}
 	// The next periodic credit, with no new pause, moves the last payload on.
 	c.PayloadPackets, c.Packets, c.LastPayload, c.Last = 130, 130, 2200*ms, 2200*ms
-	tb.Credit(f, S2C, c, 0)
+	tb.Credit(f, S2C, c, 0, 0)
 	if s.LastPayload != 2200*ms {
 		t.Fatalf("last payload %d ms, want 2200", s.LastPayload/ms)
+	}
+}
+
+// TestCreditTriggerAsOfPass: a UDP flow bypassed both ways; the bulk side's
+// first payload after a pause reaches user space while the kernel has
+// already counted the other side's answers to it. The burst must count as
+// triggered by the input sent during the pause, which the kernel noted as
+// it let the packet through (Counts.PeerAtPass), not by what it counted
+// later.
+func TestCreditTriggerAsOfPass(t *testing.T) {
+	ms := int64(time.Millisecond)
+	tb := NewTable(Config{}, func(*Flow) {})
+	var f *Flow
+	feed := func(p *decode.Packet, ts int64) int {
+		var dir int
+		f, dir = tb.Lookup(p, ts)
+		tb.Update(f, dir, p, ts)
+		return dir
+	}
+	up := func(n int) *decode.Packet { return udp(1, 2, 40000, 9000, n) }
+	down := func(n int) *decode.Packet { return udp(2, 1, 9000, 40000, n) }
+	feed(up(60), 0)
+	for i := range 30 {
+		feed(down(1200), int64(1+i)*ms)
+	}
+	s, in := &f.Dir[S2C], &f.Dir[C2S]
+	bursts, triggered := s.Bursts, s.Triggered
+	f.Bypassed = true
+	// Kernel: the screen side streams until 500 ms, pauses; the input
+	// side sends a key at 700 ms; the screen answers at 760 ms (let
+	// through, noting the input's 700 ms), then the input side's
+	// acknowledgements at 765–800 ms are counted before user space reads.
+	bulk := Counts{Packets: 100, PayloadPackets: 100, PayloadBytes: 120000, LastPayload: 800 * ms, Last: 800 * ms,
+		GapPrev: 500 * ms, PassAt: 760 * ms, PeerAtPass: 700 * ms}
+	input := Counts{Packets: 8, PayloadPackets: 8, PayloadBytes: 480, LastPayload: 800 * ms, Last: 800 * ms, GapPrev: 300 * ms}
+	tb.Credit(f, C2S, input, 760*ms, bulk.PeerAtPass)
+	tb.Credit(f, S2C, bulk, 760*ms, 0)
+	if in.LastPayload != 700*ms {
+		t.Fatalf("input's last payload as of the packet: %d ms, want 700", in.LastPayload/ms)
+	}
+	tb.Update(f, S2C, down(1200), 760*ms)
+	if s.Bursts != bursts+1 || s.Triggered != triggered+1 {
+		t.Fatalf("bursts %d→%d, triggered %d→%d: want one more of each", bursts, s.Bursts, triggered, s.Triggered)
+	}
+	// Without the note the input's last payload would be taken from
+	// before its own pause (300 ms): not triggered.
+}
+
+// TestAddSize: the weighted Misra–Gries update keeps a size that holds
+// most of the payloads on top, and its count exact while the table has
+// room.
+func TestAddSize(t *testing.T) {
+	var d Dir
+	for i := range MaxSizes {
+		d.countSize(100 + i)
+	}
+	d.addSize(1464, 500)
+	if sz, n := d.FrequentSize(1000, 2000); sz != 1464 || n < 500-MaxSizes {
+		t.Fatalf("frequent size %d × %d, want 1464 × ≥ %d", sz, n, 500-MaxSizes)
+	}
+	d.addSize(76, 300)
+	sizes, _ := d.TopSizes()
+	if sizes[0] != 1464 || sizes[1] != 76 {
+		t.Fatalf("top sizes %v, want [1464 76]", sizes)
+	}
+	var e Dir
+	e.addSize(60, 10)
+	e.addSize(60, 5)
+	if sz, n := e.FrequentSize(1, 100); sz != 60 || n != 15 {
+		t.Fatalf("%d × %d, want 60 × 15", sz, n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/farmwatch/farmwatch/internal/detect/network/decode"
@@ -23,8 +24,13 @@ import (
 // in the map is accepted, capped at the snap length, as by the classic
 // program. A frame of a bypassed direction is counted in the map's value
 // and dropped (return 0), unless it must reach the engine: TCP SYN, FIN
-// or RST; on the bulk side the first payload after a pause of gap_ns; on
-// the other side any payload (only its bare ACKs are counted).
+// or RST; in a counting direction (mode 0: a TCP flow's bulk side, both
+// sides of a UDP flow) the first payload after a pause of gap_ns; in the
+// other mode any payload (only its bare ACKs are counted). For each
+// counted payload it also adds its gap to the previous one to the log2
+// histogram, its length to the two sizes user space asked for, and keeps
+// the largest; as it lets a payload through it notes when, and the other
+// direction's last payload time then.
 
 // bypassKey is the map key: one direction of a flow (40 bytes).
 type bypassKey struct {
@@ -34,22 +40,31 @@ type bypassKey struct {
 	_            [3]byte
 }
 
-// bypassValue is the map value (80 bytes); the program updates the
-// counters, user space sets Mode, GapNS and LastPayloadNS at Start.
+// bypassValue is the map value (216 bytes); the program updates the
+// counters, user space sets Mode, GapNS, LastPayloadNS and Size at Start.
 type bypassValue struct {
 	Packets, Bytes               uint64 // bytes: IP total length
 	PayloadPackets, PayloadBytes uint64
 	Small                        uint64 // payloads ≤ flow.SmallPayload
 	LastNS, LastPayloadNS        uint64 // bpf_ktime_get_ns (CLOCK_MONOTONIC)
 	GapPrevNS                    uint64 // last payload before the latest pause
-	Mode                         uint64 // 0 bulk side, 1 the other side
+	Mode                         uint64 // 0 counting, 1 the TCP other side
 	GapNS                        uint64
+	PassNS, PeerAtPassNS         uint64 // latest payload let through; the other direction's last payload then
+	MaxPayload                   uint64
+	IATSumNS                     uint64
+	Size                         [flow.BypassSizes]uint64 // sizes to count (0: none)
+	SizeN                        [flow.BypassSizes]uint64
+	IATHist                      [flow.IATBuckets]uint64 // flow.Dir.IATHist's first buckets
 }
 
 // Value offsets used by the program.
 const (
 	vPackets, vBytes, vPayPkts, vPayBytes, vSmall = 0, 8, 16, 24, 32
 	vLast, vLastPay, vGapPrev, vMode, vGap        = 40, 48, 56, 64, 72
+	vPass, vPeerAtPass, vMaxPay, vIATSum          = 80, 88, 96, 104
+	vSize, vSizeN, vHist                          = 112, 128, 144
+	bypassValueSize                               = vHist + 8*flow.IATBuckets
 )
 
 // bypassMaxFlows bounds the map: two entries per bypassed flow.
@@ -65,12 +80,17 @@ const (
 	sIPHL    = -144
 	sPayload = -152
 	sNow     = -160
+	sIAT     = -168
+	sRKey    = -208 // the reverse direction's key (40 bytes)
+	sMem     = -272 // a classic prefilter's scratch memory (64 bytes)
+	sLoad    = -280 // a classic prefilter's packet load
 )
 
 // bypassProgram builds the socket filter for frames of link type link
 // (decode.LinkEthernet or decode.LinkRaw) capped at snap bytes (≤ 0:
-// whole frames) using map m.
-func bypassProgram(link int, snap int, m *ebpf.Map) (asm.Instructions, error) {
+// whole frames) using map m, after the classic program pre (the bpf:
+// filter; nil: none), which drops what it rejects.
+func bypassProgram(link int, snap int, m *ebpf.Map, pre []bpf.RawInstruction) (asm.Instructions, error) {
 	const (
 		ctx  = asm.R6
 		etyp = asm.R7
@@ -88,10 +108,19 @@ func bypassProgram(link int, snap int, m *ebpf.Map) (asm.Instructions, error) {
 			asm.JNE.Imm(asm.R0, 0, "pass"),
 		}
 	}
-	in := asm.Instructions{asm.Mov.Reg(ctx, asm.R1), asm.Mov.Imm(asm.R1, 0)}
+	in := asm.Instructions{asm.Mov.Reg(ctx, asm.R1)}
+	if pre != nil {
+		f, err := classicToEBPF(pre, ctx, "prefiltered", "drop")
+		if err != nil {
+			return nil, fmt.Errorf("kernel bypass: the bpf: filter: %w", err)
+		}
+		in = append(in, f...)
+	}
+	in = append(in, asm.Mov.Imm(asm.R1, 0).WithSymbol("prefiltered"))
 	for o := int16(0); o < 40; o += 8 {
 		in = append(in, asm.StoreMem(asm.RFP, sKey+o, asm.R1, asm.DWord))
 	}
+	in = append(in, asm.StoreMem(asm.RFP, sIAT, asm.R1, asm.DWord))
 	switch link {
 	case decode.LinkEthernet:
 		in = append(in, asm.Mov.Imm(l3, 12))
@@ -222,16 +251,17 @@ func bypassProgram(link int, snap int, m *ebpf.Map) (asm.Instructions, error) {
 		asm.LoadMem(asm.R7, asm.RFP, sPayload, asm.DWord),
 		asm.JEq.Imm(asm.R7, 0, "count"),
 		asm.LoadMem(asm.R1, val, vMode, asm.DWord),
-		asm.JNE.Imm(asm.R1, 0, "pass"),
+		asm.JNE.Imm(asm.R1, 0, "passsnap"),
 		// Bulk side: the first payload after a pause goes to user space.
 		asm.LoadMem(asm.R1, val, vLastPay, asm.DWord),
 		asm.StoreMem(val, vLastPay, asm.R0, asm.DWord),
 		asm.Mov.Reg(asm.R2, asm.R0),
 		asm.Sub.Reg(asm.R2, asm.R1),
+		asm.StoreMem(asm.RFP, sIAT, asm.R2, asm.DWord),
 		asm.LoadMem(asm.R3, val, vGap, asm.DWord),
 		asm.JLT.Reg(asm.R2, asm.R3, "count"),
 		asm.StoreMem(val, vGapPrev, asm.R1, asm.DWord),
-		asm.Ja.Label("pass"),
+		asm.Ja.Label("passsnap"),
 		// Count and drop.
 		asm.Mov.Imm(asm.R1, 1).WithSymbol("count"),
 		asm.AddAtomic.Mem(val, asm.R1, asm.DWord, vPackets),
@@ -243,11 +273,84 @@ func bypassProgram(link int, snap int, m *ebpf.Map) (asm.Instructions, error) {
 		asm.Mov.Imm(asm.R1, 1),
 		asm.AddAtomic.Mem(val, asm.R1, asm.DWord, vPayPkts),
 		asm.AddAtomic.Mem(val, asm.R7, asm.DWord, vPayBytes),
-		asm.JGT.Imm(asm.R7, flow.SmallPayload, "drop"),
+		asm.JGT.Imm(asm.R7, flow.SmallPayload, "max"),
 		asm.Mov.Imm(asm.R1, 1),
 		asm.AddAtomic.Mem(val, asm.R1, asm.DWord, vSmall),
+		// The largest payload.
+		asm.LoadMem(asm.R1, val, vMaxPay, asm.DWord).WithSymbol("max"),
+		asm.JGE.Reg(asm.R1, asm.R7, "sizes"),
+		asm.StoreMem(val, vMaxPay, asm.R7, asm.DWord),
+	)
+	// The sizes user space asked for (0 matches no payload).
+	for i := 0; i < flow.BypassSizes; i++ {
+		ins := asm.LoadMem(asm.R1, val, int16(vSize+8*i), asm.DWord)
+		if i == 0 {
+			ins = ins.WithSymbol("sizes")
+		} else {
+			ins = ins.WithSymbol(fmt.Sprintf("size%d", i))
+		}
+		next := "iat"
+		if i+1 < flow.BypassSizes {
+			next = fmt.Sprintf("size%d", i+1)
+		}
+		in = append(in,
+			ins,
+			asm.JNE.Reg(asm.R1, asm.R7, next),
+			asm.Mov.Imm(asm.R1, 1),
+			asm.AddAtomic.Mem(val, asm.R1, asm.DWord, int16(vSizeN+8*i)),
+			asm.Ja.Label("iat"),
+		)
+	}
+	// The gap to the previous payload (< gap_ns): sum and log2(ms) bucket
+	// (bucket b holds [2^(b-1), 2^b) ms, bucket 0 under 1 ms).
+	in = append(in,
+		asm.LoadMem(asm.R2, asm.RFP, sIAT, asm.DWord).WithSymbol("iat"),
+		asm.AddAtomic.Mem(val, asm.R2, asm.DWord, vIATSum),
+		asm.Mov.Imm(asm.R3, vHist),
+	)
+	for b := 0; b < flow.IATBuckets-1; b++ {
+		in = append(in,
+			asm.JLT.Imm(asm.R2, int32(1000000)<<b, "hist"),
+			asm.Add.Imm(asm.R3, 8),
+		)
+	}
+	in = append(in,
+		asm.Mov.Reg(asm.R4, val).WithSymbol("hist"),
+		asm.Add.Reg(asm.R4, asm.R3),
+		asm.Mov.Imm(asm.R1, 1),
+		asm.AddAtomic.Mem(asm.R4, asm.R1, asm.DWord, 0),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("drop"),
 		asm.Return(),
+		// A payload of a bypassed direction goes through: note when, and
+		// the other direction's last payload time.
+		asm.LoadMem(asm.R1, asm.RFP, sNow, asm.DWord).WithSymbol("passsnap"),
+		asm.StoreMem(val, vPass, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R1, 0),
+		asm.StoreMem(val, vPeerAtPass, asm.R1, asm.DWord),
+		asm.StoreMem(asm.RFP, sRKey+32, asm.R1, asm.DWord),
+	)
+	for i := int16(0); i < 16; i += 8 {
+		in = append(in,
+			asm.LoadMem(asm.R1, asm.RFP, sKey+16+i, asm.DWord),
+			asm.StoreMem(asm.RFP, sRKey+i, asm.R1, asm.DWord),
+			asm.LoadMem(asm.R1, asm.RFP, sKey+i, asm.DWord),
+			asm.StoreMem(asm.RFP, sRKey+16+i, asm.R1, asm.DWord),
+		)
+	}
+	in = append(in,
+		asm.LoadMem(asm.R1, asm.RFP, sKey+32, asm.Half),
+		asm.StoreMem(asm.RFP, sRKey+34, asm.R1, asm.Half),
+		asm.LoadMem(asm.R1, asm.RFP, sKey+34, asm.Half),
+		asm.StoreMem(asm.RFP, sRKey+32, asm.R1, asm.Half),
+		asm.LoadMem(asm.R1, asm.RFP, sKey+36, asm.Byte),
+		asm.StoreMem(asm.RFP, sRKey+36, asm.R1, asm.Byte),
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, sRKey),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "pass"),
+		asm.LoadMem(asm.R1, asm.R0, vLastPay, asm.DWord),
+		asm.StoreMem(val, vPeerAtPass, asm.R1, asm.DWord),
 		// Accept, capped at the snap length.
 		asm.LoadMem(asm.R0, ctx, 0, asm.Word).WithSymbol("pass"), // __sk_buff.len
 	)
@@ -270,16 +373,17 @@ type kernelBypass struct {
 // errNoBypass wraps every reason the bypass is unavailable.
 var errNoBypass = errors.New("kernel bypass unavailable")
 
-// newKernelBypass creates the map and loads the program (CAP_BPF or root,
-// a kernel with eBPF socket filters and atomic adds: Linux ≥ 5.12).
-func newKernelBypass(link, snap int) (*kernelBypass, error) {
+// newKernelBypass creates the map and loads the program, with the classic
+// prefilter pre in front (nil: none) (CAP_BPF or root, a kernel with eBPF
+// socket filters, atomic adds and 32-bit jumps: Linux ≥ 5.12).
+func newKernelBypass(link, snap int, pre []bpf.RawInstruction) (*kernelBypass, error) {
 	m, err := ebpf.NewMap(&ebpf.MapSpec{
-		Name: "fw_bypass", Type: ebpf.LRUHash, KeySize: 40, ValueSize: 80, MaxEntries: 2 * bypassMaxFlows,
+		Name: "fw_bypass", Type: ebpf.LRUHash, KeySize: 40, ValueSize: bypassValueSize, MaxEntries: 2 * bypassMaxFlows,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: create map: %w", errNoBypass, err)
 	}
-	ins, err := bypassProgram(link, snap, m)
+	ins, err := bypassProgram(link, snap, m, pre)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%w: %w", errNoBypass, err)
@@ -333,15 +437,22 @@ func monoOffset() int64 {
 	return rt.Nano() - mono.Nano()
 }
 
-// Start puts both directions of f in the map.
+// Start puts both directions of f in the map: the bulk side of a TCP
+// flow and both sides of a UDP flow counting (mode 0, with the
+// direction's last payload time and frequent sizes), a TCP flow's other
+// side in mode 1.
 func (k *kernelBypass) Start(f *flow.Flow, bulk int) bool {
 	off := monoOffset()
 	for d := range 2 {
 		v := bypassValue{Mode: 1, GapNS: uint64(flow.BurstGap)}
-		if d == bulk {
+		if d == bulk || f.Proto == decode.ProtoUDP {
 			v.Mode = 0
 			if lp := f.Dir[d].LastPayload - off; lp > 0 {
 				v.LastPayloadNS = uint64(lp)
+			}
+			sizes, _ := f.Dir[d].TopSizes()
+			for i, sz := range sizes {
+				v.Size[i] = uint64(sz)
 			}
 		}
 		key := keyOf(f, d)
@@ -373,9 +484,14 @@ func (k *kernelBypass) Collect(f *flow.Flow) (c [2]flow.Counts, ok bool) {
 		}
 		ok = true
 		c[d] = flow.Counts{Packets: v.Packets, Bytes: v.Bytes, PayloadPackets: v.PayloadPackets,
-			PayloadBytes: v.PayloadBytes, Small: v.Small, Last: wall(v.LastNS), GapPrev: wall(v.GapPrevNS)}
+			PayloadBytes: v.PayloadBytes, Small: v.Small, Last: wall(v.LastNS), GapPrev: wall(v.GapPrevNS),
+			PassAt: wall(v.PassNS), PeerAtPass: wall(v.PeerAtPassNS), IATSum: int64(v.IATSumNS), MaxPayload: int(v.MaxPayload)}
 		if v.PayloadPackets > 0 {
 			c[d].LastPayload = wall(v.LastPayloadNS)
+		}
+		c[d].IATHist = v.IATHist
+		for i := range v.Size {
+			c[d].Sizes[i], c[d].SizeN[i] = uint16(v.Size[i]), v.SizeN[i]
 		}
 	}
 	return c, ok

@@ -38,7 +38,7 @@ func TestBypassProgramOnRecordings(t *testing.T) {
 		t.Fatalf("no recordings: %v", err)
 	}
 	const snap = 4352
-	kb, err := newKernelBypass(decode.LinkRaw, snap)
+	kb, err := newKernelBypass(decode.LinkRaw, snap, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +85,23 @@ func TestBypassProgramOnRecordings(t *testing.T) {
 				n := max(p.PayloadLen, len(p.Payload))
 				control := p.Proto == decode.ProtoTCP && p.Flags&(decode.FlagSYN|decode.FlagFIN|decode.FlagRST) != 0
 				for _, bulk := range []int{flow.S2C, flow.C2S} { // the frame's direction (C2S) as other side, then bulk
-					key := keyOf(f, flow.C2S)
+					key, rkey := keyOf(f, flow.C2S), keyOf(f, flow.S2C)
 					v := bypassValue{Mode: 1, GapNS: 1 << 62}
+					// The size to count in one slot or the other, a
+					// different one in the other slot.
+					slot := checked % 2
+					v.Size[slot], v.Size[1-slot] = uint64(n), uint64(n+1)
 					if bulk == flow.C2S {
 						var mono unix.Timespec
 						_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
 						v.Mode, v.LastPayloadNS = 0, uint64(mono.Nano()) // no pause: payload is counted
 					}
+					// The other direction, whose last payload time a pass notes.
+					const peerLast = 12345
 					if err := kb.m.Put(&key, &v); err != nil {
+						t.Fatal(err)
+					}
+					if err := kb.m.Put(&rkey, &bypassValue{Mode: 1, LastPayloadNS: peerLast}); err != nil {
 						t.Fatal(err)
 					}
 					got := run()
@@ -101,6 +110,26 @@ func TestBypassProgramOnRecordings(t *testing.T) {
 						t.Fatal(err)
 					}
 					_ = kb.m.Delete(&key)
+					_ = kb.m.Delete(&rkey)
+					var hist uint64
+					for _, h := range after.IATHist {
+						hist += h
+					}
+					counted := wantCounted(n, got)
+					if counted && (after.MaxPayload != uint64(n) || after.SizeN[slot] != 1 || after.SizeN[1-slot] != 0 || hist != 1 || after.IATSumNS == 0) {
+						t.Fatalf("%s: a counted payload of %d bytes left max %d, sizes %v of %v, gap histogram %v (sum %d ns)",
+							filepath.Base(file), n, after.MaxPayload, after.SizeN, after.Size, after.IATHist, after.IATSumNS)
+					}
+					if !counted && (after.MaxPayload != 0 || after.SizeN != [flow.BypassSizes]uint64{} || hist != 0) {
+						t.Fatalf("%s: a frame not counted as payload changed max %d, sizes %v, gaps %v", filepath.Base(file), after.MaxPayload, after.SizeN, after.IATHist)
+					}
+					passedPayload := n > 0 && !control && got != 0
+					if passedPayload && (after.PassNS == 0 || after.PeerAtPassNS != peerLast) {
+						t.Fatalf("%s: a payload let through noted pass %d, peer %d (want the peer's %d)", filepath.Base(file), after.PassNS, after.PeerAtPassNS, peerLast)
+					}
+					if !passedPayload && after.PassNS != 0 {
+						t.Fatalf("%s: a frame that is no payload let through noted a pass", filepath.Base(file))
+					}
 					wantDrop := !control && (n == 0 || bulk == flow.C2S)
 					switch {
 					case wantDrop && got != 0:
@@ -138,3 +167,7 @@ func TestBypassProgramOnRecordings(t *testing.T) {
 		t.Fatalf("only %d frames checked (%d drops)", checked, dropped)
 	}
 }
+
+// wantCounted: a frame with payload that the program dropped was counted
+// as payload (its size, gap and length go to the statistics).
+func wantCounted(n int, ret uint32) bool { return n > 0 && ret == 0 }

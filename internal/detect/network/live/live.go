@@ -83,7 +83,9 @@ type bypassHandle interface {
 // bypasser is a source that can attach a kernel bypass program in place
 // of the classic one (Linux).
 type bypasser interface {
-	AttachBypass(link, snap int) (bypassHandle, error)
+	// AttachBypass attaches the bypass with the classic program pre (the
+	// compiled bpf: filter; nil: none) running first in it.
+	AttachBypass(link, snap int, pre []bpf.RawInstruction) (bypassHandle, error)
 }
 
 // source is one OS's packet feed.
@@ -371,12 +373,22 @@ func (c *Capture) attachBypass(src source, link int) bypassHandle {
 	case !ok:
 		err = errors.New("this capture source has no kernel bypass")
 		return nil
-	case c.cfg.Engine.Filter != nil:
-		// A socket holds one program: the folded classic filter stays.
-		err = errors.New("a bpf: filter is set (it runs in the kernel instead)")
-		return nil
 	}
-	h, err = b.AttachBypass(link, c.cfg.SnapLen)
+	var pre []bpf.RawInstruction
+	if c.cfg.Engine.Filter != nil {
+		// A socket holds one program: the bpf: filter runs first in the
+		// bypass, or, where it cannot, the classic filter stays.
+		kc, ok := c.cfg.Engine.Filter.(kernelCompiler)
+		if !ok {
+			err = errors.New("the bpf: filter has no kernel form")
+			return nil
+		}
+		if pre, err = kc.Kernel(link); err != nil || pre == nil {
+			err = fmt.Errorf("the bpf: filter has no kernel form: %v", err)
+			return nil
+		}
+	}
+	h, err = b.AttachBypass(link, c.cfg.SnapLen, pre)
 	return h
 }
 

@@ -45,8 +45,8 @@ func (s afSource) Close() { s.h.Close() }
 // AttachBypass loads the kernel bypass program and attaches it with
 // SO_ATTACH_BPF, replacing the classic snap cap (which stays if this
 // fails).
-func (s afSource) AttachBypass(link, snap int) (bypassHandle, error) {
-	kb, err := newKernelBypass(link, snap)
+func (s afSource) AttachBypass(link, snap int, pre []bpf.RawInstruction) (bypassHandle, error) {
+	kb, err := newKernelBypass(link, snap, pre)
 	if err != nil {
 		return nil, err
 	}
