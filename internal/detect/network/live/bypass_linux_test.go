@@ -229,18 +229,8 @@ func bulkRun(t *testing.T, noBypass bool) (flow.Flow, *Capture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	done, cancel := runCapture(t, c)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	// Wait for the capture to be reading: its first heartbeat counters.
-	for c.Counters().Interface == "" {
-		select {
-		case err := <-done:
-			t.Fatal(err)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
 	go func() {
 		s, err := ln.Accept()
 		if err != nil {
@@ -386,17 +376,8 @@ func udpRun(t *testing.T, noBypass bool, bpf string) (flow.Flow, *Capture, int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	done, cancel := runCapture(t, c)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	for c.Counters().Interface == "" {
-		select {
-		case err := <-done:
-			t.Fatal(err)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
 	cl, err := net.DialUDP("udp", nil, srv.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
@@ -601,4 +582,23 @@ func TestBypassWithFilter(t *testing.T) {
 	if st.Filtered > 20 {
 		t.Errorf("%d packets reached user space only to be rejected by the filter: it did not run in the kernel", st.Filtered)
 	}
+}
+
+// runCapture runs c (for at most 30 s) until it is reading, and returns
+// the channel its Run's result arrives on.
+func runCapture(t *testing.T, c *Capture) (<-chan error, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	// Wait for the capture to be reading: its first heartbeat counters.
+	for c.Counters().Interface == "" {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatal(err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return done, cancel
 }
