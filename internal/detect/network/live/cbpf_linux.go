@@ -192,7 +192,7 @@ func classicToEBPF(raw []bpf.RawInstruction, ctx asm.Register, accept, reject st
 }
 
 // reachable marks the instructions of prog that can run (index len(prog):
-// running off the end), following jumps; returns end a path.
+// running off the end), following every jump and fall-through.
 func reachable(prog []bpf.Instruction) []bool {
 	r := make([]bool, len(prog)+1)
 	r[0] = true
